@@ -1,0 +1,7 @@
+// Lore's HTTP API as a Hono app, built from a LoreContext by the caller's composition root.
+
+export type { AppOptions } from "./app";
+export { createApp, DEFAULT_MAX_BODY_BYTES } from "./app";
+export type { AppEnv } from "./env";
+export type { RunningServer } from "./serve";
+export { serveApp } from "./serve";

@@ -1,0 +1,25 @@
+// GET /v1/collections: collections with their document and chunk counts.
+import { createRoute, OpenAPIHono } from "@hono/zod-openapi";
+import { CollectionsResponse, type LoreContext, listCollections } from "@lore/core";
+import type { AppEnv } from "../env";
+
+const route = createRoute({
+  method: "get",
+  path: "/v1/collections",
+  summary: "List collections",
+  responses: {
+    200: {
+      description: "Collections",
+      content: { "application/json": { schema: CollectionsResponse } },
+    },
+  },
+});
+
+export function collectionRoutes(context: LoreContext): OpenAPIHono<AppEnv> {
+  const app = new OpenAPIHono<AppEnv>();
+  app.openapi(route, async (c) => {
+    const rows = await listCollections(context.db);
+    return c.json({ collections: rows.map(({ id: _id, ...collection }) => collection) }, 200);
+  });
+  return app;
+}

@@ -1,0 +1,151 @@
+import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { once } from "node:events";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import { AskResponse } from "@lore/core";
+import { createTestDatabase, serveOverWire } from "@lore/db/testing";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+const run = promisify(execFile);
+const MAIN = fileURLToPath(new URL("./main.ts", import.meta.url));
+const TSX = fileURLToPath(new URL("../node_modules/.bin/tsx", import.meta.url));
+
+function lore(args: string[], env: Record<string, string>) {
+  return run(TSX, [MAIN, ...args], {
+    env: { ...process.env, LORE_LOG_LEVEL: "warn", ...env },
+    timeout: 90_000,
+  });
+}
+
+async function failure(promise: Promise<unknown>): Promise<{ code: number; stderr: string }> {
+  try {
+    await promise;
+  } catch (error) {
+    return error as { code: number; stderr: string };
+  }
+  throw new Error("expected the command to fail");
+}
+
+let folder: string;
+beforeAll(async () => {
+  folder = await mkdtemp(path.join(tmpdir(), "lore-cli-"));
+  await writeFile(
+    path.join(folder, "kitchen.md"),
+    "# Kitchen rules\n\n## Dishwasher\n\nThe dishwasher runs every evening at 19:30.\nEmpty it before 10:00 the next morning.\n",
+  );
+  await writeFile(
+    path.join(folder, "parking.md"),
+    "# Parking\n\nVisitors park on level P2.\nThe garage gate code changes on the first Monday of each month.\n",
+  );
+});
+afterAll(async () => {
+  await rm(folder, { recursive: true, force: true });
+});
+
+describe("lore CLI, embedded mode", () => {
+  let dataDir: string;
+  let server: ChildProcess | undefined;
+  beforeAll(async () => {
+    dataDir = await mkdtemp(path.join(tmpdir(), "lore-data-"));
+  });
+  afterAll(async () => {
+    server?.kill("SIGKILL");
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it("ingests a new folder, then `serve` on the same data dir answers about it with citations", async () => {
+    const env = { LORE_DATA_DIR: dataDir };
+    const ingested = await lore(["ingest", folder, "--collection", "x", "--json"], env);
+    expect(JSON.parse(ingested.stdout)).toMatchObject({
+      collection: "x",
+      documents: { added: 2, updated: 0, unchanged: 0, deleted: 0 },
+    });
+
+    const child = spawn(TSX, [MAIN, "serve", "--port", "0"], {
+      env: { ...process.env, ...env, LORE_LOG_LEVEL: "info" },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    server = child;
+    const url = await new Promise<string>((resolve, reject) => {
+      let output = "";
+      child.stdout?.on("data", (data: Buffer) => {
+        output += data.toString();
+        const match = /"url":"(http:[^"]+)"/.exec(output);
+        if (match?.[1]) resolve(match[1]);
+      });
+      child.once("exit", (code) => reject(new Error(`serve exited with ${code}: ${output}`)));
+    });
+
+    const ask = async (question: string) => {
+      const response = await fetch(`${url}/v1/ask`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ question, collection: "x" }),
+      });
+      expect(response.status).toBe(200);
+      return AskResponse.parse(await response.json());
+    };
+    const answered = await ask("When does the dishwasher run?");
+    expect(answered.abstained).toBe(false);
+    expect(answered.answer).toContain("19:30");
+    expect(answered.citations[0]).toMatchObject({ source: "kitchen.md", startLine: 5, endLine: 5 });
+    expect((await ask("What is the wifi password for guests?")).abstained).toBe(true);
+
+    // The sample docs were loaded into the empty default collection at start.
+    const collections = (await (await fetch(`${url}/v1/collections`)).json()) as {
+      collections: { name: string; documents: number }[];
+    };
+    expect(
+      collections.collections.find((entry) => entry.name === "default")?.documents,
+    ).toBeGreaterThan(10);
+
+    // A second process must not open the data directory the server holds.
+    const locked = await failure(lore(["stats"], env));
+    expect(locked.code).toBe(1);
+    expect(locked.stderr).toMatch(/in use by another Lore process/);
+
+    child.kill("SIGTERM");
+    const [code] = await once(child, "exit");
+    expect(code).toBe(0);
+    server = undefined;
+  });
+
+  it("stops with a message naming an invalid variable", async () => {
+    const result = await failure(lore(["stats"], { LORE_DATA_DIR: dataDir, LORE_AUTH: "maybe" }));
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/LORE_AUTH="maybe"/);
+  });
+});
+
+describe("lore CLI, server mode over the Postgres wire protocol", () => {
+  const cleanups: (() => Promise<void>)[] = [];
+  let env: Record<string, string>;
+  beforeAll(async () => {
+    const database = await createTestDatabase();
+    cleanups.push(() => database.close());
+    const wire = await serveOverWire(database);
+    cleanups.push(wire.stop);
+    env = { DATABASE_URL: wire.url };
+  });
+  afterAll(async () => {
+    for (const cleanup of cleanups.reverse()) await cleanup();
+  });
+
+  it("migrates, ingests and answers the same way", async () => {
+    const migrated = await lore(["migrate"], env);
+    expect(migrated.stdout).toMatch(/up to date/);
+    const ingested = JSON.parse((await lore(["ingest", folder, "--json"], env)).stdout);
+    expect(ingested.documents.added).toBe(2);
+    const again = JSON.parse((await lore(["ingest", folder, "--json", "--sync"], env)).stdout);
+    expect(again.documents).toEqual({ added: 0, updated: 0, unchanged: 2, deleted: 0 });
+    const answer = AskResponse.parse(
+      JSON.parse((await lore(["ask", "Where do visitors park?", "--json"], env)).stdout),
+    );
+    expect(answer.citations[0]).toMatchObject({ source: "parking.md", startLine: 3 });
+    const stats = JSON.parse((await lore(["stats", "--json"], env)).stdout);
+    expect(stats.collections).toEqual([expect.objectContaining({ name: "default", documents: 2 })]);
+  });
+});

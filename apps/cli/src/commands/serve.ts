@@ -1,0 +1,70 @@
+// `lore serve`: the API on a port; in embedded mode it first loads the sample docs into an empty default.
+import { createApp, serveApp } from "@lore/api";
+import { type Config, ConfigError } from "@lore/config";
+import { ingestFolder, listCollections, SAMPLE_DOCS_DIR } from "@lore/core";
+import type { Command } from "commander";
+import type { Logger } from "pino";
+import { pino } from "pino";
+import { openRuntime } from "../runtime";
+import { integer, resolveConfig } from "../shared";
+
+export function registerServe(program: Command): void {
+  program
+    .command("serve")
+    .description(
+      "serve the HTTP API (embedded mode also loads the sample docs into an empty default)",
+    )
+    .option("-p, --port <port>", "port (PORT)", integer("--port", 0, 65_535))
+    .option("--host <host>", "host to bind (HOST)")
+    .action(async (options: { port?: number; host?: string }, command: Command) => {
+      const config = resolveConfig(command, {
+        ...(options.port === undefined ? {} : { port: options.port }),
+        ...(options.host ? { host: options.host } : {}),
+      });
+      await serve(config, pino({ level: config.logLevel }));
+    });
+}
+
+async function serve(config: Config, logger: Logger): Promise<void> {
+  if (config.auth === "required") {
+    // Refuse rather than serve an unauthenticated API that the operator believes is protected.
+    throw new ConfigError(
+      "Invalid configuration: LORE_AUTH=required: API keys are not available in this version yet. Set LORE_AUTH=off and keep the API on a private network.",
+    );
+  }
+  const runtime = await openRuntime(config);
+  if (config.mode === "embedded" && config.loadSampleDocs) {
+    const collections = await listCollections(runtime.context.db);
+    const defaultCollection = collections.find((collection) => collection.name === "default");
+    if (!defaultCollection || defaultCollection.documents === 0) {
+      const summary = await ingestFolder(runtime.context, SAMPLE_DOCS_DIR, {
+        collection: "default",
+      });
+      logger.info(
+        { documents: summary.documents.added, chunks: summary.chunks.added, ms: summary.ms },
+        "loaded the sample docs into the default collection",
+      );
+    }
+  }
+  const app = createApp({ context: runtime.context, logger });
+  const server = await serveApp(app, { port: config.port, host: config.host });
+  logger.info(
+    {
+      url: server.url,
+      mode: config.mode,
+      ...(config.mode === "embedded" ? { dataDir: config.dataDir } : {}),
+    },
+    `Lore is listening on ${server.url}`,
+  );
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, "shutting down");
+    await server.close();
+    await runtime.close();
+    process.exit(0);
+  };
+  process.once("SIGINT", () => void stop("SIGINT"));
+  process.once("SIGTERM", () => void stop("SIGTERM"));
+}

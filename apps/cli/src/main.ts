@@ -1,0 +1,36 @@
+#!/usr/bin/env node
+// `lore`: the command line for serving, migrating, ingesting, asking and searching.
+import { ConfigError } from "@lore/config";
+import { LoreError } from "@lore/core";
+import { DataDirLockedError } from "@lore/db";
+import { Command } from "commander";
+import { registerAsk } from "./commands/ask";
+import { registerIngest } from "./commands/ingest";
+import { registerServe } from "./commands/serve";
+import { registerStats } from "./commands/stats";
+
+const program = new Command("lore")
+  .description("Lore answers questions about your documents, with cited sources.")
+  .option("--data-dir <dir>", "embedded database directory (LORE_DATA_DIR)")
+  .showHelpAfterError();
+
+for (const register of [registerServe, registerIngest, registerAsk, registerStats]) {
+  register(program);
+}
+
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  const known =
+    error instanceof LoreError ||
+    error instanceof ConfigError ||
+    error instanceof DataDirLockedError;
+  const message =
+    error instanceof Error
+      ? known
+        ? error.message
+        : (error.stack ?? error.message)
+      : String(error);
+  process.stderr.write(`lore: ${message}\n`);
+  process.exit(1);
+}

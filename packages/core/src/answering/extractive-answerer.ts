@@ -1,0 +1,120 @@
+// The no-LLM answerer: quotes the retrieved sentences that best cover the question, or abstains.
+import { terms } from "@lore/providers";
+import type { Citation } from "../contract";
+import type { RetrievedChunk } from "../retrieval/hybrid-search";
+import { type EvidenceUnit, evidenceUnits } from "./evidence-units";
+
+export interface ExtractiveOptions {
+  /** Minimum share of the question's (idf-weighted) terms the best unit must cover. */
+  abstainBelow: number;
+  /** Units quoted at most. */
+  maxUnits: number;
+  /** A further unit is quoted when it scores at least this share of the best one. */
+  companionRatio: number;
+  maxAnswerChars: number;
+}
+
+export const DEFAULT_EXTRACTIVE: ExtractiveOptions = {
+  abstainBelow: 0.5,
+  maxUnits: 3,
+  companionRatio: 0.75,
+  maxAnswerChars: 700,
+};
+
+export interface DraftAnswer {
+  answer: string;
+  abstained: boolean;
+  citations: Citation[];
+}
+
+export const NOT_FOUND_ANSWER = "I could not find this in the documents.";
+
+interface ScoredUnit {
+  unit: EvidenceUnit;
+  chunk: RetrievedChunk;
+  coverage: number;
+  score: number;
+}
+
+// Heading words say what a sentence is about without being in it: they count for half.
+const HEADING_MATCH = 0.5;
+const RANK_PRIOR = 0.15;
+
+export function extractiveAnswer(
+  question: string,
+  retrieved: readonly RetrievedChunk[],
+  options: ExtractiveOptions = DEFAULT_EXTRACTIVE,
+): DraftAnswer {
+  const questionTerms = [...new Set(terms(question))];
+  const candidates = retrieved.flatMap((chunk, rank) =>
+    evidenceUnits(chunk.text, chunk.startLine).map((unit) => ({
+      unit,
+      chunk,
+      rank,
+      unitTerms: new Set(terms(unit.text)),
+      contextTerms: new Set(terms(`${chunk.title} ${chunk.heading}`)),
+    })),
+  );
+  if (questionTerms.length === 0 || candidates.length === 0) return abstain();
+
+  // Rarer terms among the candidates carry more of the question's meaning.
+  const weight = new Map(
+    questionTerms.map((term) => {
+      const frequency = candidates.filter((candidate) => candidate.unitTerms.has(term)).length;
+      return [term, Math.log(1 + (candidates.length + 1) / (frequency + 0.5))];
+    }),
+  );
+  const totalWeight = [...weight.values()].reduce((sum, value) => sum + value, 0);
+
+  const scored: ScoredUnit[] = candidates.map((candidate) => {
+    let covered = 0;
+    for (const term of questionTerms) {
+      const termWeight = weight.get(term) ?? 0;
+      if (candidate.unitTerms.has(term)) covered += termWeight;
+      else if (candidate.contextTerms.has(term)) covered += termWeight * HEADING_MATCH;
+    }
+    const coverage = covered / totalWeight;
+    const lengthPenalty = candidate.unitTerms.size > 60 ? 0.9 : 1;
+    const score = (coverage + RANK_PRIOR / (1 + candidate.rank)) * lengthPenalty;
+    return { unit: candidate.unit, chunk: candidate.chunk, coverage, score };
+  });
+  scored.sort((left, right) => right.score - left.score);
+
+  const best = scored[0];
+  if (!best || best.coverage < options.abstainBelow) return abstain();
+
+  const chosen: ScoredUnit[] = [best];
+  let length = best.unit.text.length;
+  for (const candidate of scored.slice(1)) {
+    if (chosen.length >= options.maxUnits) break;
+    if (candidate.score < best.score * options.companionRatio) break;
+    if (length + candidate.unit.text.length > options.maxAnswerChars) continue;
+    if (chosen.some((entry) => entry.unit.text === candidate.unit.text)) continue;
+    chosen.push(candidate);
+    length += candidate.unit.text.length;
+  }
+
+  const citations: Citation[] = chosen.map((entry, index) => ({
+    n: index + 1,
+    chunkId: entry.chunk.chunkId,
+    documentId: entry.chunk.documentId,
+    source: entry.chunk.source,
+    title: entry.chunk.title,
+    heading: entry.chunk.heading,
+    startLine: entry.unit.startLine,
+    endLine: entry.unit.endLine,
+    snippet: entry.unit.quote,
+    score: entry.chunk.score,
+  }));
+  const answer = chosen.map((entry, index) => `${quote(entry.unit.text)} [${index + 1}]`).join(" ");
+  return { answer, abstained: false, citations };
+}
+
+function abstain(): DraftAnswer {
+  return { answer: NOT_FOUND_ANSWER, abstained: true, citations: [] };
+}
+
+// Multi-line code reads better fenced; prose is quoted as is.
+function quote(text: string): string {
+  return text.includes("\n") ? `\n\`\`\`\n${text}\n\`\`\`\n` : text;
+}

@@ -1,0 +1,118 @@
+// Collection verbs: find, create on first ingest, refuse a second embedding model, list with counts.
+import { chunks, collections, documents, ensureVectorIndex, type LoreDb } from "@lore/db";
+import type { Embedder } from "@lore/providers";
+import { count, eq, sql } from "drizzle-orm";
+import { LoreError } from "../errors";
+import { newId } from "../ids";
+
+export interface Collection {
+  id: string;
+  name: string;
+  embeddingModel: string;
+  embeddingDimensions: number;
+}
+
+export interface CollectionSummary extends Collection {
+  documents: number;
+  chunks: number;
+}
+
+export const COLLECTION_NAME_PATTERN = /^[a-z0-9][a-z0-9_-]{0,62}$/;
+
+export async function findCollection(db: LoreDb, name: string): Promise<Collection | undefined> {
+  const [row] = await db
+    .select({
+      id: collections.id,
+      name: collections.name,
+      embeddingModel: collections.embeddingModel,
+      embeddingDimensions: collections.embeddingDimensions,
+    })
+    .from(collections)
+    .where(eq(collections.name, name));
+  return row;
+}
+
+/** The collection to search: it must exist and have been embedded by this embedder. */
+export async function requireCollection(
+  db: LoreDb,
+  name: string,
+  embedder: Embedder,
+): Promise<Collection> {
+  const collection = await findCollection(db, name);
+  if (!collection) throw new LoreError("not_found", `Collection "${name}" does not exist.`);
+  assertSameEmbedder(collection, embedder);
+  return collection;
+}
+
+/** The collection to ingest into, created with this embedder on first use. */
+export async function ensureCollection(
+  db: LoreDb,
+  name: string,
+  embedder: Embedder,
+): Promise<Collection> {
+  if (!COLLECTION_NAME_PATTERN.test(name)) {
+    throw new LoreError(
+      "invalid_request",
+      `Invalid collection name "${name}": use 1-63 lowercase letters, digits, "-" or "_", starting with a letter or digit.`,
+    );
+  }
+  const existing = await findCollection(db, name);
+  if (existing) {
+    assertSameEmbedder(existing, embedder);
+    return existing;
+  }
+  await ensureVectorIndex(db, embedder.dimensions);
+  await db
+    .insert(collections)
+    .values({
+      id: newId("col"),
+      name,
+      embeddingModel: embedder.id,
+      embeddingDimensions: embedder.dimensions,
+    })
+    .onConflictDoNothing({ target: collections.name });
+  // Another process may have created it between the look-up and the insert.
+  const created = await findCollection(db, name);
+  if (!created) throw new LoreError("internal", `Collection "${name}" could not be created.`);
+  assertSameEmbedder(created, embedder);
+  return created;
+}
+
+function assertSameEmbedder(collection: Collection, embedder: Embedder): void {
+  if (
+    collection.embeddingModel !== embedder.id ||
+    collection.embeddingDimensions !== embedder.dimensions
+  ) {
+    throw new LoreError(
+      "conflict",
+      `Collection "${collection.name}" was embedded with ${collection.embeddingModel} (${collection.embeddingDimensions} dimensions) but Lore is configured with ${embedder.id} (${embedder.dimensions} dimensions). Mixing models in one collection would return wrong results: use the original embedder, or ingest into a new collection.`,
+    );
+  }
+}
+
+export async function listCollections(db: LoreDb): Promise<CollectionSummary[]> {
+  const documentCounts = db
+    .select({ collectionId: documents.collectionId, total: count().as("document_total") })
+    .from(documents)
+    .groupBy(documents.collectionId)
+    .as("document_counts");
+  const chunkCounts = db
+    .select({ collectionId: chunks.collectionId, total: count().as("chunk_total") })
+    .from(chunks)
+    .groupBy(chunks.collectionId)
+    .as("chunk_counts");
+  const rows = await db
+    .select({
+      id: collections.id,
+      name: collections.name,
+      embeddingModel: collections.embeddingModel,
+      embeddingDimensions: collections.embeddingDimensions,
+      documents: sql<number>`coalesce(${documentCounts.total}, 0)::int`,
+      chunks: sql<number>`coalesce(${chunkCounts.total}, 0)::int`,
+    })
+    .from(collections)
+    .leftJoin(documentCounts, eq(documentCounts.collectionId, collections.id))
+    .leftJoin(chunkCounts, eq(chunkCounts.collectionId, collections.id))
+    .orderBy(collections.name);
+  return rows;
+}

@@ -1,0 +1,102 @@
+// Request and response schemas of Lore's public verbs; the API, its OpenAPI document and the CLI share them.
+import { z } from "zod";
+
+export const MAX_QUESTION_LENGTH = 2000;
+export const MAX_TOP_K = 50;
+
+const CollectionName = z
+  .string()
+  .min(1)
+  .max(63)
+  .regex(/^[a-z0-9][a-z0-9_-]*$/, 'lowercase letters, digits, "-" or "_"');
+
+export const SearchFilters = z
+  .object({
+    pathPrefix: z.string().min(1).max(1024).optional(),
+    tags: z.array(z.string().min(1).max(100)).max(20).optional(),
+  })
+  .strict();
+export type SearchFilters = z.infer<typeof SearchFilters>;
+
+export const AskRequest = z
+  .object({
+    question: z.string().trim().min(1, "must not be empty").max(MAX_QUESTION_LENGTH),
+    collection: CollectionName.default("default"),
+    topK: z.number().int().min(1).max(MAX_TOP_K).optional(),
+    filters: SearchFilters.optional(),
+    stream: z.boolean().optional(),
+  })
+  .strict();
+export type AskRequest = z.infer<typeof AskRequest>;
+
+export const Citation = z.object({
+  n: z.number().int(),
+  chunkId: z.string(),
+  documentId: z.string(),
+  source: z.string(),
+  title: z.string(),
+  heading: z.string(),
+  startLine: z.number().int(),
+  endLine: z.number().int(),
+  snippet: z.string(),
+  score: z.number(),
+});
+export type Citation = z.infer<typeof Citation>;
+
+export const Timings = z.object({
+  embedMs: z.number(),
+  retrieveMs: z.number(),
+  generateMs: z.number(),
+  totalMs: z.number(),
+});
+export type Timings = z.infer<typeof Timings>;
+
+export const AskResponse = z.object({
+  queryId: z.string(),
+  answer: z.string(),
+  abstained: z.boolean(),
+  mode: z.enum(["llm", "extractive", "extractive-fallback"]),
+  citations: z.array(Citation),
+  timings: Timings,
+  usage: z
+    .object({ promptTokens: z.number(), completionTokens: z.number(), costUsd: z.number() })
+    .optional(),
+  warnings: z.array(z.string()).optional(),
+});
+export type AskResponse = z.infer<typeof AskResponse>;
+
+export const SearchRequest = z
+  .object({
+    query: z.string().trim().min(1, "must not be empty").max(MAX_QUESTION_LENGTH),
+    collection: CollectionName.default("default"),
+    topK: z.number().int().min(1).max(MAX_TOP_K).optional(),
+    filters: SearchFilters.optional(),
+  })
+  .strict();
+export type SearchRequest = z.infer<typeof SearchRequest>;
+
+export const SearchResult = z.object({
+  chunkId: z.string(),
+  documentId: z.string(),
+  source: z.string(),
+  title: z.string(),
+  heading: z.string(),
+  startLine: z.number().int(),
+  endLine: z.number().int(),
+  text: z.string(),
+  score: z.number(),
+});
+export type SearchResult = z.infer<typeof SearchResult>;
+
+export const SearchResponse = z.object({ results: z.array(SearchResult) });
+export type SearchResponse = z.infer<typeof SearchResponse>;
+
+export const CollectionInfo = z.object({
+  name: z.string(),
+  embeddingModel: z.string(),
+  embeddingDimensions: z.number().int(),
+  documents: z.number().int(),
+  chunks: z.number().int(),
+});
+export const CollectionsResponse = z.object({ collections: z.array(CollectionInfo) });
+export type CollectionsResponse = z.infer<typeof CollectionsResponse>;

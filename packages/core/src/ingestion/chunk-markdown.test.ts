@@ -1,0 +1,74 @@
+import { describe, expect, it } from "vitest";
+import { chunkMarkdown } from "./chunk-markdown";
+
+const GUIDE = `# Guide
+
+Intro paragraph.
+
+## Install
+
+### Linux
+
+Run the installer:
+
+\`\`\`sh
+# this is a shell comment, not a heading
+./install.sh --prefix /opt/app
+\`\`\`
+
+### macOS
+
+Use Homebrew.
+
+## Upgrade
+
+Upgrades are in-place.
+`;
+
+describe("chunkMarkdown", () => {
+  it("keeps each chunk's heading path and exact line range, ignoring # inside code fences", async () => {
+    const chunks = await chunkMarkdown(GUIDE);
+    const lines = GUIDE.split("\n");
+    expect(chunks.map((chunk) => chunk.heading)).toEqual([
+      "Guide",
+      "Guide > Install > Linux",
+      "Guide > Install > macOS",
+      "Guide > Upgrade",
+    ]);
+    for (const chunk of chunks) {
+      expect(
+        lines
+          .slice(chunk.startLine - 1, chunk.endLine)
+          .join("\n")
+          .trim(),
+      ).toBe(chunk.text);
+    }
+    const linux = chunks[1];
+    expect(linux?.text).toContain("./install.sh --prefix /opt/app");
+    expect(linux?.startLine).toBe(7);
+    expect(linux?.endLine).toBe(14);
+  });
+
+  it("splits a long section into overlapping pieces whose lines still match the source", async () => {
+    const paragraphs = Array.from(
+      { length: 40 },
+      (_, index) => `Paragraph ${index} explains step ${index} of the rollout in some detail.`,
+    );
+    const text = `# Long\n\n${paragraphs.join("\n\n")}\n`;
+    const chunks = await chunkMarkdown(text, { chunkSize: 300, chunkOverlap: 60 });
+    expect(chunks.length).toBeGreaterThan(5);
+    const lines = text.split("\n");
+    for (const chunk of chunks) {
+      const span = lines.slice(chunk.startLine - 1, chunk.endLine).join("\n");
+      expect(span).toContain(chunk.text.split("\n")[0]);
+      expect(span).toContain(chunk.text.split("\n").at(-1));
+      expect(chunk.heading).toBe("Long");
+    }
+    expect(new Set(chunks.map((chunk) => chunk.contentHash)).size).toBe(chunks.length);
+  });
+
+  it("is deterministic and gives an empty document no chunks", async () => {
+    expect(await chunkMarkdown(GUIDE)).toEqual(await chunkMarkdown(GUIDE));
+    expect(await chunkMarkdown("\n\n  \n")).toEqual([]);
+  });
+});

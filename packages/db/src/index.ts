@@ -1,0 +1,21 @@
+// Lore's database: schema, client factory (PGlite or pg), migrations and shared SQL helpers.
+
+export type { Database, DatabaseTarget, LoreDb, LoreTransaction } from "./client";
+export { DataDirLockedError, openDatabase } from "./client";
+export { migrate, migrationsFolder } from "./migrate";
+export { queryRows } from "./query";
+export * as schema from "./schema";
+export {
+  apiKeys,
+  chunks,
+  collections,
+  documents,
+  feedback,
+  INGEST_JOB_STATUSES,
+  type IngestJobStatus,
+  ingestJobs,
+  queries,
+  rateLimits,
+} from "./schema";
+export type { HnswParameters } from "./vector-index";
+export { DEFAULT_HNSW, ensureVectorIndex, vectorCast } from "./vector-index";

@@ -1,0 +1,9 @@
+// The drizzle schema: one file per table.
+export { apiKeys } from "./api-keys";
+export { chunks } from "./chunks";
+export { collections } from "./collections";
+export { documents } from "./documents";
+export { feedback } from "./feedback";
+export { INGEST_JOB_STATUSES, type IngestJobStatus, ingestJobs } from "./ingest-jobs";
+export { queries } from "./queries";
+export { rateLimits } from "./rate-limits";

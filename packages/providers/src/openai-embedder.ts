@@ -1,0 +1,83 @@
+// Embeddings from any OpenAI-compatible server (OpenAI, Azure, Ollama, vLLM, TEI) through the openai SDK.
+import OpenAI from "openai";
+import { type Embedder, ProviderError } from "./embedder";
+
+export interface OpenAIEmbedderOptions {
+  model: string;
+  apiKey?: string;
+  baseUrl?: string;
+  /** Requested output size; learned from the server when omitted and the model is unknown. */
+  dimensions?: number;
+  maxBatch?: number;
+  timeoutMs?: number;
+  maxRetries?: number;
+}
+
+const KNOWN_DIMENSIONS: Record<string, number> = {
+  "text-embedding-3-small": 1536,
+  "text-embedding-3-large": 3072,
+  "text-embedding-ada-002": 1536,
+};
+
+export async function createOpenAIEmbedder(options: OpenAIEmbedderOptions): Promise<Embedder> {
+  const client = new OpenAI({
+    // Local servers (Ollama, vLLM) accept any key; the SDK insists on one.
+    apiKey: options.apiKey ?? "unused",
+    ...(options.baseUrl ? { baseURL: options.baseUrl } : {}),
+    timeout: options.timeoutMs ?? 60_000,
+    // The SDK retries 408/409/429/5xx and network errors with backoff, honouring Retry-After.
+    maxRetries: options.maxRetries ?? 4,
+  });
+  const embed = async (texts: readonly string[], signal?: AbortSignal): Promise<number[][]> => {
+    if (texts.length === 0) return [];
+    try {
+      const response = await client.embeddings.create(
+        {
+          model: options.model,
+          input: [...texts],
+          ...(options.dimensions ? { dimensions: options.dimensions } : {}),
+        },
+        signal ? { signal } : {},
+      );
+      const vectors = [...response.data]
+        .sort((left, right) => left.index - right.index)
+        .map((item) => item.embedding);
+      if (vectors.length !== texts.length) {
+        throw new ProviderError(
+          `embedding server returned ${vectors.length} vectors for ${texts.length} texts`,
+          true,
+        );
+      }
+      return vectors;
+    } catch (error) {
+      throw toProviderError(error);
+    }
+  };
+  const dimensions =
+    options.dimensions ??
+    KNOWN_DIMENSIONS[options.model] ??
+    (await embed(["dimension probe"]))[0]?.length;
+  if (!dimensions) throw new ProviderError("embedding server returned an empty vector", false);
+  return {
+    id: `openai:${options.model}`,
+    dimensions,
+    maxBatch: options.maxBatch ?? 256,
+    embed,
+  };
+}
+
+export function toProviderError(error: unknown): ProviderError {
+  if (error instanceof ProviderError) return error;
+  if (error instanceof OpenAI.APIError) {
+    const status = error.status;
+    const retryable =
+      status === undefined || status === 408 || status === 409 || status === 429 || status >= 500;
+    return new ProviderError(
+      `provider error${status ? ` ${status}` : ""}: ${error.message}`,
+      retryable,
+      { cause: error },
+    );
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  return new ProviderError(`provider error: ${message}`, true, { cause: error });
+}
