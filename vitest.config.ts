@@ -7,6 +7,7 @@ export default defineConfig({
       "packages/*/src/**/*.test.ts",
       "fixtures/*/src/**/*.test.ts",
       "evals/src/**/*.test.ts",
+      "bench/src/**/*.test.ts",
     ],
     pool: "forks",
     testTimeout: 60_000,

@@ -2,23 +2,45 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
 import type { LoreContext } from "@lore/core";
 import { bodyLimit } from "hono/body-limit";
+import { cors } from "hono/cors";
+import { HTTPException } from "hono/http-exception";
 import { requestId } from "hono/request-id";
+import { routePath } from "hono/route";
+import { timeout } from "hono/timeout";
 import type { Logger } from "pino";
+import { accessControl } from "./access";
 import type { AppEnv } from "./env";
+import { createMetrics } from "./metrics";
 import { classify, problemResponse, validationProblem } from "./problem";
 import { askRoutes } from "./routes/ask";
 import { collectionRoutes } from "./routes/collections";
+import { documentRoutes } from "./routes/documents";
+import { feedbackRoutes } from "./routes/feedback";
 import { healthRoutes } from "./routes/health";
+import { ingestJobRoutes } from "./routes/ingest-jobs";
+import { keyRoutes } from "./routes/keys";
 import { searchRoutes } from "./routes/search";
+import { webRoutes } from "./web/web-routes";
 
 export interface AppOptions {
   context: LoreContext;
   logger: Logger;
+  /** `required`: every /v1 route needs an API key (LORE_AUTH). */
+  auth?: "off" | "required";
+  /** Origins allowed to call the API from browsers (LORE_CORS_ORIGINS); empty: none. */
+  corsOrigins?: readonly string[];
+  /** Folders POST /v1/ingest-jobs may read (LORE_INGEST_ROOTS); none: folder ingest over HTTP is refused. */
+  ingestRoots?: readonly string[];
   /** Largest request body accepted, in bytes. */
   maxBodyBytes?: number;
+  /** A /v1 request still unanswered after this long gets a 504 (LORE_REQUEST_TIMEOUT_MS). */
+  requestTimeoutMs?: number;
+  /** The chat model's id, for token and cost metrics. */
+  chatModel?: string;
 }
 
 export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
+export const DEFAULT_REQUEST_TIMEOUT_MS = 60_000;
 
 export function createApp(options: AppOptions): OpenAPIHono<AppEnv> {
   const { context, logger } = options;
@@ -26,21 +48,39 @@ export function createApp(options: AppOptions): OpenAPIHono<AppEnv> {
     defaultHook: (result, c) => (result.success ? undefined : validationProblem(c, result.error)),
   });
 
+  const metrics = createMetrics(context);
+  const requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+
   app.use(requestId());
   app.use(async (c, next) => {
     const started = performance.now();
     await next();
+    const seconds = (performance.now() - started) / 1000;
+    const route = c.res.status === 404 && routePath(c) === "/*" ? "unmatched" : routePath(c);
+    metrics.observeRequest({ method: c.req.method, route, status: c.res.status }, seconds);
     logger.info(
       {
         requestId: c.get("requestId"),
+        key: c.get("principal")?.name,
         method: c.req.method,
-        route: c.req.routePath,
+        route,
         status: c.res.status,
-        ms: Math.round(performance.now() - started),
+        ms: Math.round(seconds * 1000),
       },
       "request",
     );
   });
+  if (options.corsOrigins && options.corsOrigins.length > 0) {
+    app.use(
+      "/v1/*",
+      cors({
+        origin: [...options.corsOrigins],
+        allowHeaders: ["authorization", "content-type", "accept"],
+        exposeHeaders: ["x-request-id", "retry-after"],
+        maxAge: 600,
+      }),
+    );
+  }
   app.use(
     "/v1/*",
     bodyLimit({
@@ -48,11 +88,36 @@ export function createApp(options: AppOptions): OpenAPIHono<AppEnv> {
       onError: (c) => problemResponse(c, "payload_too_large", "The request body is too large."),
     }),
   );
+  app.use(
+    "/v1/*",
+    timeout(
+      requestTimeoutMs,
+      () =>
+        new HTTPException(504, { message: `The request took longer than ${requestTimeoutMs} ms.` }),
+    ),
+  );
+  if (options.auth === "required") app.use("/v1/*", accessControl(context));
+  app.use("/v1/ask", async (c, next) => {
+    c.set("observeAnswer", (response) =>
+      metrics.observeAnswer(response, options.chatModel ?? "none"),
+    );
+    await next();
+  });
 
   app.route("/", healthRoutes(context));
   app.route("/", askRoutes(context));
   app.route("/", searchRoutes(context));
   app.route("/", collectionRoutes(context));
+  app.route("/", ingestJobRoutes(context, { roots: options.ingestRoots ?? [] }));
+  app.route("/", documentRoutes(context));
+  app.route("/", feedbackRoutes(context));
+  app.route("/", keyRoutes(context));
+  app.route("/", webRoutes({ auth: options.auth ?? "off" }));
+  app.get("/metrics", async (c) =>
+    c.body(await metrics.registry.metrics(), 200, {
+      "content-type": metrics.registry.contentType,
+    }),
+  );
 
   app.doc31("/openapi.json", {
     openapi: "3.1.0",

@@ -17,6 +17,7 @@ export const STATUS_BY_CODE: Record<ErrorCode, ContentfulStatusCode> = {
   internal: 500,
   provider_unavailable: 503,
   unavailable: 503,
+  timeout: 504,
 };
 
 const TITLE_BY_CODE: Record<ErrorCode, string> = {
@@ -30,6 +31,7 @@ const TITLE_BY_CODE: Record<ErrorCode, string> = {
   internal: "Internal error",
   provider_unavailable: "Provider unavailable",
   unavailable: "Service unavailable",
+  timeout: "Gateway timeout",
 };
 
 export const Problem = z.object({
@@ -88,9 +90,11 @@ export function classify(error: unknown): {
     const code: ErrorCode =
       error.status === 413
         ? "payload_too_large"
-        : error.status < 500
-          ? "invalid_request"
-          : "internal";
+        : error.status === 504
+          ? "timeout"
+          : error.status < 500
+            ? "invalid_request"
+            : "internal";
     return { code, detail: error.message || TITLE_BY_CODE[code] };
   }
   return { code: "internal", detail: "An unexpected error occurred; it has been logged." };

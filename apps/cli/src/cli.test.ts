@@ -137,15 +137,64 @@ describe("lore CLI, server mode over the Postgres wire protocol", () => {
   it("migrates, ingests and answers the same way", async () => {
     const migrated = await lore(["migrate"], env);
     expect(migrated.stdout).toMatch(/up to date/);
-    const ingested = JSON.parse((await lore(["ingest", folder, "--json"], env)).stdout);
-    expect(ingested.documents.added).toBe(2);
-    const again = JSON.parse((await lore(["ingest", folder, "--json", "--sync"], env)).stdout);
-    expect(again.documents).toEqual({ added: 0, updated: 0, unchanged: 2, deleted: 0 });
+    // In server mode `lore ingest` queues a job and waits for a `lore worker` to run it.
+    const worker = spawn(TSX, [MAIN, "worker"], {
+      env: { ...process.env, LORE_LOG_LEVEL: "warn", ...env },
+      stdio: "ignore",
+    });
+    try {
+      const ingested = JSON.parse((await lore(["ingest", folder, "--json"], env)).stdout);
+      expect(ingested.documents.added).toBe(2);
+      const again = JSON.parse((await lore(["ingest", folder, "--json", "--sync"], env)).stdout);
+      expect(again.documents).toEqual({ added: 0, updated: 0, unchanged: 2, deleted: 0 });
+    } finally {
+      worker.kill("SIGTERM");
+    }
     const answer = AskResponse.parse(
       JSON.parse((await lore(["ask", "Where do visitors park?", "--json"], env)).stdout),
     );
     expect(answer.citations[0]).toMatchObject({ source: "parking.md", startLine: 3 });
     const stats = JSON.parse((await lore(["stats", "--json"], env)).stdout);
     expect(stats.collections).toEqual([expect.objectContaining({ name: "default", documents: 2 })]);
+  });
+
+  it("creates, lists and revokes API keys, printing the secret only once", async () => {
+    const created = JSON.parse(
+      (
+        await lore(
+          [
+            "keys",
+            "create",
+            "--name",
+            "handbook-app",
+            "--scopes",
+            "ask,search",
+            "--collections",
+            "handbook",
+            "--rate",
+            "5/min",
+            "--json",
+          ],
+          env,
+        )
+      ).stdout,
+    );
+    expect(created.key).toMatch(/^lore_[\w-]{43}$/);
+    expect(created.info).toMatchObject({
+      name: "handbook-app",
+      scopes: ["ask", "search"],
+      collections: ["handbook"],
+      rateLimitPerMinute: 5,
+    });
+    const listed = (await lore(["keys", "list"], env)).stdout;
+    expect(listed).toContain("handbook-app");
+    expect(listed).not.toContain(created.key);
+    expect((await lore(["keys", "revoke", "handbook-app"], env)).stdout).toMatch(
+      /Revoked handbook-app/,
+    );
+    const badRate = await failure(
+      lore(["keys", "create", "--name", "x", "--scopes", "ask", "--rate", "lots"], env),
+    );
+    expect(badRate.stderr).toMatch(/--rate looks like/);
   });
 });

@@ -5,16 +5,29 @@ import { LoreError } from "@lore/core";
 import { DataDirLockedError } from "@lore/db";
 import { Command } from "commander";
 import { registerAsk } from "./commands/ask";
+import { registerEval } from "./commands/eval";
 import { registerIngest } from "./commands/ingest";
+import { registerJobs } from "./commands/jobs";
+import { registerKeys } from "./commands/keys";
 import { registerServe } from "./commands/serve";
 import { registerStats } from "./commands/stats";
+import { registerWorker } from "./commands/worker";
 
 const program = new Command("lore")
   .description("Lore answers questions about your documents, with cited sources.")
   .option("--data-dir <dir>", "embedded database directory (LORE_DATA_DIR)")
   .showHelpAfterError();
 
-for (const register of [registerServe, registerIngest, registerAsk, registerStats]) {
+for (const register of [
+  registerServe,
+  registerIngest,
+  registerAsk,
+  registerStats,
+  registerKeys,
+  registerEval,
+  registerWorker,
+  registerJobs,
+]) {
   register(program);
 }
 

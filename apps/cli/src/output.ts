@@ -1,5 +1,11 @@
 // Human-readable printing for CLI results; --json prints the raw object instead.
-import type { AskResponse, CollectionSummary, IngestSummary, SearchResponse } from "@lore/core";
+import type {
+  AskResponse,
+  CollectionSummary,
+  IngestSummary,
+  SearchResponse,
+  UsageRow,
+} from "@lore/core";
 
 export function printJson(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
@@ -44,4 +50,17 @@ export function formatCollections(collections: CollectionSummary[]): string {
         `${collection.name}: ${collection.documents} documents, ${collection.chunks} chunks (${collection.embeddingModel}, ${collection.embeddingDimensions} dimensions)`,
     )
     .join("\n");
+}
+
+export function formatUsage(rows: UsageRow[], since: Date): string {
+  if (rows.length === 0) return `No questions asked since ${since.toISOString()}.`;
+  const lines = [
+    `Usage since ${since.toISOString()} (key / collection: questions, abstained, tokens, cost):`,
+  ];
+  for (const row of rows) {
+    lines.push(
+      `  ${row.key} / ${row.collection}: ${row.queries} questions, ${row.abstained} abstained, ${row.promptTokens + row.completionTokens} tokens, $${row.costUsd.toFixed(4)}`,
+    );
+  }
+  return lines.join("\n");
 }

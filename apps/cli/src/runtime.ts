@@ -1,8 +1,14 @@
-// The CLI's composition root: config → database (migrated) → embedder → LoreContext.
+// The CLI's composition root: config → database (migrated) → embedder, chat model → LoreContext.
 import type { Config } from "@lore/config";
-import type { LoreContext } from "@lore/core";
+import type { AnsweringSettings, LoreContext } from "@lore/core";
 import { type Database, migrate, openDatabase } from "@lore/db";
-import { createLocalEmbedder, createOpenAIEmbedder, type Embedder } from "@lore/providers";
+import {
+  type ChatModel,
+  createLocalEmbedder,
+  createOpenAIChatModel,
+  createOpenAIEmbedder,
+  type Embedder,
+} from "@lore/providers";
 
 export interface Runtime {
   config: Config;
@@ -25,11 +31,40 @@ export async function createEmbedder(config: Config): Promise<Embedder> {
   });
 }
 
+/** The chat model when answers come from an LLM; undefined for extractive answers. */
+export function createChatModel(config: Config): ChatModel | undefined {
+  if (config.chat.provider !== "openai") return undefined;
+  const { chat, openai } = config;
+  return createOpenAIChatModel({
+    model: chat.model,
+    ...(openai.apiKey ? { apiKey: openai.apiKey } : {}),
+    ...(openai.baseUrl ? { baseUrl: openai.baseUrl } : {}),
+    ...(chat.timeoutMs === undefined ? {} : { timeoutMs: chat.timeoutMs }),
+    ...(chat.retries === undefined ? {} : { maxRetries: chat.retries }),
+    ...(chat.temperature === undefined ? {} : { temperature: chat.temperature }),
+  });
+}
+
+function answeringOverrides(config: Config): Partial<AnsweringSettings> {
+  const { chat } = config;
+  return {
+    ...(chat.deadlineMs === undefined ? {} : { deadlineMs: chat.deadlineMs }),
+    ...(chat.sourceTokens === undefined ? {} : { sourceTokens: chat.sourceTokens }),
+    ...(chat.prices === undefined ? {} : { prices: chat.prices }),
+  };
+}
+
+function chatContext(config: Config): Pick<LoreContext, "chat" | "answering"> {
+  const chat = createChatModel(config);
+  return chat ? { chat, answering: answeringOverrides(config) } : {};
+}
+
 export async function openRuntime(config: Config): Promise<Runtime> {
   const database = await openDatabase(
     config.databaseUrl
       ? { kind: "postgres", url: config.databaseUrl }
       : { kind: "pglite", dataDir: config.dataDir },
+    config.hnswEfSearch === undefined ? {} : { hnswEfSearch: config.hnswEfSearch },
   );
   try {
     await migrate(database);
@@ -37,7 +72,7 @@ export async function openRuntime(config: Config): Promise<Runtime> {
     return {
       config,
       database,
-      context: { db: database.db, embedder },
+      context: { db: database.db, embedder, ...chatContext(config) },
       close: () => database.close(),
     };
   } catch (error) {

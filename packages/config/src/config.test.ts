@@ -31,6 +31,35 @@ describe("loadConfig", () => {
     });
   });
 
+  it("reads chat timeouts, budget, temperature and a JSON price table", () => {
+    const config = loadConfig({
+      LORE_CHAT_PROVIDER: "openai",
+      OPENAI_BASE_URL: "http://localhost:11434/v1",
+      LORE_CHAT_MODEL: "llama3.1",
+      LORE_CHAT_TIMEOUT_MS: "5000",
+      LORE_CHAT_RETRIES: "1",
+      LORE_CHAT_DEADLINE_MS: "20000",
+      LORE_CHAT_SOURCE_TOKENS: "3000",
+      LORE_CHAT_TEMPERATURE: "0.2",
+      LORE_CHAT_PRICES: '{"llama3.1": {"input": 0.05, "output": 0.1}}',
+    });
+    expect(config.chat).toEqual({
+      provider: "openai",
+      model: "llama3.1",
+      timeoutMs: 5000,
+      retries: 1,
+      deadlineMs: 20000,
+      sourceTokens: 3000,
+      temperature: 0.2,
+      prices: { "llama3.1": { input: 0.05, output: 0.1 } },
+    });
+  });
+
+  it("reads hnsw.ef_search, leaving it unset for the database default", () => {
+    expect(loadConfig({ LORE_HNSW_EF_SEARCH: "200" }).hnswEfSearch).toBe(200);
+    expect(loadConfig({}).hnswEfSearch).toBeUndefined();
+  });
+
   it("lets flags override the environment", () => {
     expect(loadConfig({ PORT: "8080" }, { port: 9090, dataDir: "/tmp/x" })).toMatchObject({
       port: 9090,
@@ -45,10 +74,32 @@ describe("loadConfig", () => {
     ["LORE_EMBED_PROVIDER", { LORE_EMBED_PROVIDER: "cohere" }],
     ["OPENAI_BASE_URL", { OPENAI_BASE_URL: "not a url" }],
     ["LORE_CHAT_PROVIDER", { LORE_CHAT_PROVIDER: "openai" }],
+    ["LORE_CHAT_PRICES", { LORE_CHAT_PRICES: "{gpt: cheap}" }],
+    ["LORE_CHAT_PRICES", { LORE_CHAT_PRICES: '{"gpt-4o-mini": {"input": -1, "output": 1}}' }],
+    ["LORE_CHAT_TIMEOUT_MS", { LORE_CHAT_TIMEOUT_MS: "soon" }],
+    ["LORE_CHAT_TEMPERATURE", { LORE_CHAT_TEMPERATURE: "3" }],
+    ["LORE_HNSW_EF_SEARCH", { LORE_HNSW_EF_SEARCH: "0" }],
+    ["LORE_INGEST_ROOTS", { LORE_INGEST_ROOTS: "docs" }],
+    ["LORE_INGEST_MAX_FILE_BYTES", { LORE_INGEST_MAX_FILE_BYTES: "-5" }],
+    ["LORE_WORKER_LEASE_SECONDS", { LORE_WORKER_LEASE_SECONDS: "0" }],
   ])("names %s when its value is invalid", (variable, environment) => {
     expect(() => loadConfig(environment)).toThrow(ConfigError);
     expect(() => loadConfig(environment)).toThrow(
       new RegExp(`^Invalid configuration: ${variable}`),
     );
+  });
+
+  it("reads ingest roots, globs and worker settings; a server reads no folder unless told", () => {
+    expect(
+      loadConfig({
+        LORE_INGEST_ROOTS: "/srv/docs:/srv/wiki",
+        LORE_INGEST_EXCLUDE: "drafts/**, *.tmp",
+        LORE_WORKER_CONCURRENCY: "4",
+      }),
+    ).toMatchObject({
+      ingest: { roots: ["/srv/docs", "/srv/wiki"], include: [], exclude: ["drafts/**", "*.tmp"] },
+      worker: { concurrency: 4, leaseSeconds: 30 },
+    });
+    expect(loadConfig({ DATABASE_URL: "postgres://lore@db/lore" }).ingest.roots).toEqual([]);
   });
 });

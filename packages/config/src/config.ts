@@ -1,4 +1,5 @@
 // Parses and validates Lore's configuration; a bad value stops start-up with a message naming the variable.
+import { homedir } from "node:os";
 import path from "node:path";
 import { z } from "zod";
 
@@ -13,6 +14,12 @@ const optionalInteger = (min: number, max: number) =>
     (value) => (typeof value === "string" && value.trim() === "" ? undefined : value),
     z.coerce.number().int().min(min).max(max).optional(),
   );
+
+/** USD per million prompt (`input`) and completion (`output`) tokens, by model name. */
+const ChatPrices = z.record(
+  z.string().min(1),
+  z.object({ input: z.number().min(0), output: z.number().min(0) }).strict(),
+);
 
 // The raw environment, by the names users and scripts rely on (DESIGN.md "Contract").
 const Environment = z.object({
@@ -31,12 +38,55 @@ const Environment = z.object({
   LORE_EMBED_DIMENSIONS: optionalInteger(8, 4096),
   LORE_CHAT_PROVIDER: optionalString.pipe(z.enum(["extractive", "openai"]).optional()),
   LORE_CHAT_MODEL: optionalString,
+  LORE_CHAT_TIMEOUT_MS: optionalInteger(100, 600_000),
+  LORE_CHAT_RETRIES: optionalInteger(0, 10),
+  LORE_CHAT_DEADLINE_MS: optionalInteger(100, 600_000),
+  LORE_CHAT_SOURCE_TOKENS: optionalInteger(100, 1_000_000),
+  LORE_CHAT_TEMPERATURE: z.preprocess(
+    (value) => (typeof value === "string" && value.trim() === "" ? undefined : value),
+    z.coerce.number().min(0).max(2).optional(),
+  ),
+  LORE_CHAT_PRICES: optionalString.pipe(
+    z
+      .string()
+      .transform((value, context) => {
+        try {
+          return JSON.parse(value) as unknown;
+        } catch {
+          context.addIssue({ code: "custom", message: "must be JSON" });
+          return z.NEVER;
+        }
+      })
+      .pipe(ChatPrices)
+      .optional(),
+  ),
   OPENAI_API_KEY: optionalString,
   OPENAI_BASE_URL: optionalString.pipe(z.url().optional()),
   LORE_LOG_LEVEL: optionalString.pipe(
     z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).optional(),
   ),
   LORE_SAMPLE_DOCS: optionalString.pipe(z.enum(["on", "off"]).optional()),
+  LORE_INGEST_ROOTS: optionalString.pipe(
+    z
+      .string()
+      .transform((value) => value.split(path.delimiter).filter((root) => root.trim() !== ""))
+      .pipe(z.array(z.string().refine(path.isAbsolute, "each root must be an absolute path")))
+      .optional(),
+  ),
+  LORE_INGEST_MAX_FILE_BYTES: optionalInteger(1, 1024 * 1024 * 1024),
+  LORE_INGEST_INCLUDE: optionalString,
+  LORE_INGEST_EXCLUDE: optionalString,
+  LORE_WORKER_CONCURRENCY: optionalInteger(1, 64),
+  LORE_WORKER_LEASE_SECONDS: optionalInteger(1, 3600),
+  LORE_CORS_ORIGINS: optionalString.pipe(
+    z
+      .string()
+      .transform((value) => value.split(",").map((origin) => origin.trim()))
+      .pipe(z.array(z.union([z.literal("*"), z.url()])))
+      .optional(),
+  ),
+  LORE_REQUEST_TIMEOUT_MS: optionalInteger(100, 3_600_000),
+  LORE_HNSW_EF_SEARCH: optionalInteger(1, 1000),
 });
 
 type LogLevel = "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
@@ -49,11 +99,33 @@ export interface Config {
   host: string;
   auth: "off" | "required";
   embed: { provider: "local" | "openai"; model: string; dimensions?: number };
-  chat: { provider: "extractive" | "openai"; model: string };
+  /** Unset numbers fall back to the providers' and answerer's defaults. */
+  chat: {
+    provider: "extractive" | "openai";
+    model: string;
+    /** Per attempt. */
+    timeoutMs?: number;
+    retries?: number;
+    /** The whole answer generation, all attempts; past it the extractive answer stands in. */
+    deadlineMs?: number;
+    /** Prompt budget for retrieved sources. */
+    sourceTokens?: number;
+    temperature?: number;
+    prices?: Record<string, { input: number; output: number }>;
+  };
   openai: { apiKey?: string; baseUrl?: string };
   logLevel: LogLevel;
   /** Load fixtures/docs into the default collection when it is empty (embedded start only). */
   loadSampleDocs: boolean;
+  /** Folder ingest: `roots` bound paths given over HTTP; globs and size apply wherever jobs run. */
+  ingest: { roots: string[]; maxFileBytes: number; include: string[]; exclude: string[] };
+  /** Jobs one worker runs at once, and how long a silent worker keeps its job. */
+  worker: { concurrency: number; leaseSeconds: number };
+  /** Browser origins allowed to call the API; empty: no CORS headers. */
+  corsOrigins: string[];
+  requestTimeoutMs: number;
+  /** hnsw.ef_search of every database session; unset: the measured default in @lore/db. */
+  hnswEfSearch?: number;
 }
 
 /** Values from CLI flags; they win over the environment. */
@@ -116,6 +188,16 @@ export function loadConfig(
     chat: {
       provider: chatProvider,
       model: env.LORE_CHAT_MODEL ?? DEFAULT_OPENAI_CHAT_MODEL,
+      ...(env.LORE_CHAT_TIMEOUT_MS === undefined ? {} : { timeoutMs: env.LORE_CHAT_TIMEOUT_MS }),
+      ...(env.LORE_CHAT_RETRIES === undefined ? {} : { retries: env.LORE_CHAT_RETRIES }),
+      ...(env.LORE_CHAT_DEADLINE_MS === undefined ? {} : { deadlineMs: env.LORE_CHAT_DEADLINE_MS }),
+      ...(env.LORE_CHAT_SOURCE_TOKENS === undefined
+        ? {}
+        : { sourceTokens: env.LORE_CHAT_SOURCE_TOKENS }),
+      ...(env.LORE_CHAT_TEMPERATURE === undefined
+        ? {}
+        : { temperature: env.LORE_CHAT_TEMPERATURE }),
+      ...(env.LORE_CHAT_PRICES === undefined ? {} : { prices: env.LORE_CHAT_PRICES }),
     },
     openai: {
       ...(env.OPENAI_API_KEY ? { apiKey: env.OPENAI_API_KEY } : {}),
@@ -123,7 +205,28 @@ export function loadConfig(
     },
     logLevel: env.LORE_LOG_LEVEL ?? "info",
     loadSampleDocs: (env.LORE_SAMPLE_DOCS ?? "on") === "on",
+    ingest: {
+      // Embedded Lore listens on localhost for its owner, whose files it may read; a server reads none unless told.
+      roots: env.LORE_INGEST_ROOTS ?? (mode === "embedded" ? [homedir()] : []),
+      maxFileBytes: env.LORE_INGEST_MAX_FILE_BYTES ?? 10 * 1024 * 1024,
+      include: globList(env.LORE_INGEST_INCLUDE),
+      exclude: globList(env.LORE_INGEST_EXCLUDE),
+    },
+    worker: {
+      concurrency: env.LORE_WORKER_CONCURRENCY ?? 1,
+      leaseSeconds: env.LORE_WORKER_LEASE_SECONDS ?? 30,
+    },
+    corsOrigins: env.LORE_CORS_ORIGINS ?? [],
+    requestTimeoutMs: env.LORE_REQUEST_TIMEOUT_MS ?? 60_000,
+    ...(env.LORE_HNSW_EF_SEARCH === undefined ? {} : { hnswEfSearch: env.LORE_HNSW_EF_SEARCH }),
   };
   if (env.DATABASE_URL) config.databaseUrl = env.DATABASE_URL;
   return config;
+}
+
+function globList(value: string | undefined): string[] {
+  return (value ?? "")
+    .split(",")
+    .map((glob) => glob.trim())
+    .filter((glob) => glob !== "");
 }

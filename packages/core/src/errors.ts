@@ -10,6 +10,7 @@ export const ERROR_CODES = [
   "payload_too_large",
   "provider_unavailable",
   "unavailable",
+  "timeout",
   "internal",
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];

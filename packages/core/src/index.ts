@@ -1,11 +1,36 @@
 // Lore's domain: ingestion, retrieval, answering and collections, as verbs over a LoreContext.
-export { ask, DEFAULT_ASK_TOP_K } from "./answering/ask";
+
+export {
+  ApiKeyInfo,
+  authenticate,
+  authorize,
+  CreateKeyRequest,
+  createApiKey,
+  listApiKeys,
+  type Principal,
+  revokeApiKey,
+  SCOPES,
+  Scope,
+} from "./access/api-keys";
+export { checkTokenQuota, consumeRateLimit } from "./access/limits";
+export { type UsageRow, usageSince } from "./access/usage";
+export type { AskOptions, PreparedAsk } from "./answering/ask";
+export { ask, DEFAULT_ASK_TOP_K, prepareAsk, REWRITE_DEADLINE_MS } from "./answering/ask";
+export type { Evidence, EvidenceThreshold } from "./answering/evidence";
+export { DEFAULT_EVIDENCE_THRESHOLD, retrievalEvidence } from "./answering/evidence";
 export type { DraftAnswer, ExtractiveOptions } from "./answering/extractive-answerer";
 export {
   DEFAULT_EXTRACTIVE,
   extractiveAnswer,
   NOT_FOUND_ANSWER,
 } from "./answering/extractive-answerer";
+export type { AnswerListener } from "./answering/generate-answer";
+export { buildGroundedPrompt, NO_ANSWER, SYSTEM_PROMPT } from "./answering/grounded-prompt";
+export type { AnsweringSettings, ChatPrice } from "./answering/settings";
+export { answeringSettings, DEFAULT_ANSWERING, DEFAULT_CHAT_PRICES } from "./answering/settings";
+export { preloadTokenizer } from "./answering/token-count";
+export type { EnforcedAnswer } from "./citations/enforce-citations";
+export { CitationRewriter, enforceCitations } from "./citations/enforce-citations";
 export type { Collection, CollectionSummary } from "./collections/collections";
 export {
   COLLECTION_NAME_PATTERN,
@@ -18,13 +43,28 @@ export type { LoreContext } from "./context";
 export * from "./contract";
 export type { ErrorCode } from "./errors";
 export { ERROR_CODES, LoreError } from "./errors";
+export { FeedbackRequest, FeedbackResponse, recordFeedback } from "./feedback";
 export { databaseReady } from "./health";
 export { newId } from "./ids";
 export type { ChunkingOptions, TextChunk } from "./ingestion/chunk-markdown";
 export { chunkMarkdown, DEFAULT_CHUNKING } from "./ingestion/chunk-markdown";
-export type { IngestFolderOptions, IngestProgress, IngestSummary } from "./ingestion/ingest-folder";
-export { ingestFolder } from "./ingestion/ingest-folder";
+export type { IngestFolderOptions } from "./ingestion/ingest-folder";
+export { IngestProgress, IngestSummary, ingestFolder } from "./ingestion/ingest-folder";
+export { resolveIngestPath } from "./ingestion/ingest-roots";
+export type { LoadedDocument } from "./ingestion/load-folder";
+export { DEFAULT_MAX_FILE_BYTES } from "./ingestion/load-folder";
+export {
+  DeleteDocumentResponse,
+  deleteDocument,
+  PutDocumentRequest,
+  PutDocumentResponse,
+  putDocument,
+} from "./ingestion/put-document";
+export { writeDocument } from "./ingestion/write-document";
+export * from "./jobs/job-queue";
+export * from "./jobs/process-job";
 export type { RetrievalOptions, RetrievedChunk } from "./retrieval/hybrid-search";
 export { hybridSearch } from "./retrieval/hybrid-search";
 export { DEFAULT_SEARCH_TOP_K, retrieve, search } from "./retrieval/search";
 export { SAMPLE_DOCS_DIR } from "./sample-docs";
+export { jobCountsByStatus } from "./stats";

@@ -9,6 +9,7 @@ import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
 import pg from "pg";
 import lockfile from "proper-lockfile";
 import * as schema from "./schema";
+import { DEFAULT_HNSW_EF_SEARCH } from "./vector-index";
 
 type Schema = typeof schema;
 /** The drizzle handle shared by both modes; only queries valid on both are written against it. */
@@ -43,15 +44,27 @@ export class DataDirLockedError extends Error {
   }
 }
 
+export interface SessionSettings {
+  /** `hnsw.ef_search` (LORE_HNSW_EF_SEARCH): higher finds more true neighbours, slower. */
+  hnswEfSearch?: number;
+}
+
 // Filtered ANN queries (one collection, a path prefix) keep scanning the HNSW graph until
 // they have enough rows instead of returning fewer than asked (pgvector >= 0.8).
-const SESSION_SETTINGS = "SET hnsw.iterative_scan = relaxed_order";
+function sessionSql(settings: SessionSettings): string {
+  const efSearch = Math.trunc(settings.hnswEfSearch ?? DEFAULT_HNSW_EF_SEARCH);
+  return `SET hnsw.iterative_scan = relaxed_order; SET hnsw.ef_search = ${efSearch}`;
+}
 
-export async function openDatabase(target: DatabaseTarget): Promise<Database> {
+export async function openDatabase(
+  target: DatabaseTarget,
+  settings: SessionSettings = {},
+): Promise<Database> {
+  const sessionSetup = sessionSql(settings);
   if (target.kind === "postgres") {
     const pool = new pg.Pool({ connectionString: target.url, max: target.poolSize ?? 10 });
     pool.on("connect", (client) => {
-      client.query(SESSION_SETTINGS).catch(() => {});
+      client.query(sessionSetup).catch(() => {});
     });
     const db = drizzlePostgres(pool, { schema }) as unknown as LoreDb;
     return { db, kind: "postgres", pool, close: () => pool.end() };
@@ -62,7 +75,7 @@ export async function openDatabase(target: DatabaseTarget): Promise<Database> {
       ...(target.kind === "pglite" ? { dataDir: target.dataDir } : {}),
       extensions: { vector },
     });
-    await pglite.exec(SESSION_SETTINGS);
+    await pglite.exec(sessionSetup);
     const db = drizzlePglite(pglite, { schema }) as unknown as LoreDb;
     return {
       db,

@@ -1,6 +1,6 @@
 // Lore's database: schema, client factory (PGlite or pg), migrations and shared SQL helpers.
 
-export type { Database, DatabaseTarget, LoreDb, LoreTransaction } from "./client";
+export type { Database, DatabaseTarget, LoreDb, LoreTransaction, SessionSettings } from "./client";
 export { DataDirLockedError, openDatabase } from "./client";
 export { migrate, migrationsFolder } from "./migrate";
 export { queryRows } from "./query";
@@ -18,4 +18,9 @@ export {
   rateLimits,
 } from "./schema";
 export type { HnswParameters } from "./vector-index";
-export { DEFAULT_HNSW, ensureVectorIndex, vectorCast } from "./vector-index";
+export {
+  DEFAULT_HNSW,
+  DEFAULT_HNSW_EF_SEARCH,
+  ensureVectorIndex,
+  vectorCast,
+} from "./vector-index";

@@ -1,4 +1,5 @@
 // Test harness: a fresh migrated PGlite per test file, optionally served over the Postgres wire protocol.
+import type { PGlite } from "@electric-sql/pglite";
 import { PGLiteSocketServer } from "@electric-sql/pglite-socket";
 import { type Database, openDatabase } from "./client";
 import { migrate } from "./migrate";
@@ -24,9 +25,39 @@ export async function serveOverWire(database: Database, maxConnections = 12): Pr
     host: "127.0.0.1",
     maxConnections,
   });
+  keepExtendedQueriesTogether(server, database.pglite);
   await server.start();
   return {
     url: `postgres://postgres:postgres@${server.getServerConn()}/postgres?sslmode=disable`,
     stop: () => server.stop(),
   };
+}
+
+// Extended-protocol message types that leave a statement half-done until the client's Sync.
+const MID_BATCH = new Set(["P", "B", "D", "E", "C", "H"].map((letter) => letter.charCodeAt(0)));
+
+/**
+ * pglite-socket runs each wire message as it arrives, so two connections' Parse/Bind/Execute
+ * messages can interleave on PGlite's single session ("unnamed prepared statement does not
+ * exist"). Its queue already keeps one connection's messages together inside a transaction;
+ * this extends that to an unfinished extended-protocol batch, so concurrent clients (several
+ * workers, a pool) behave as on a real Postgres.
+ */
+function keepExtendedQueriesTogether(server: PGLiteSocketServer, pglite: PGlite): void {
+  let midBatch = false;
+  const session = new Proxy(pglite, {
+    get(target, property) {
+      if (property === "isInTransaction") return () => target.isInTransaction() || midBatch;
+      if (property === "execProtocolRawStream") {
+        return (message: Uint8Array, options: Parameters<PGlite["execProtocolRawStream"]>[1]) => {
+          const type = message[0] ?? 0;
+          midBatch = MID_BATCH.has(type);
+          return target.execProtocolRawStream(message, options);
+        };
+      }
+      const value: unknown = Reflect.get(target, property, target);
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
+  (server as unknown as { queryQueue: { db: PGlite } }).queryQueue.db = session;
 }

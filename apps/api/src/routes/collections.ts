@@ -18,8 +18,10 @@ const route = createRoute({
 export function collectionRoutes(context: LoreContext): OpenAPIHono<AppEnv> {
   const app = new OpenAPIHono<AppEnv>();
   app.openapi(route, async (c) => {
+    const allowed = c.get("principal")?.collections;
     const rows = await listCollections(context.db);
-    return c.json({ collections: rows.map(({ id: _id, ...collection }) => collection) }, 200);
+    const visible = allowed ? rows.filter((row) => allowed.includes(row.name)) : rows;
+    return c.json({ collections: visible.map(({ id: _id, ...collection }) => collection) }, 200);
   });
   return app;
 }

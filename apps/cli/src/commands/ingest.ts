@@ -1,40 +1,170 @@
-// `lore ingest <path>`: load a folder into a collection and print a summary.
-import { ingestFolder } from "@lore/core";
+// `lore ingest <path>`: queue a folder ingest, follow it to the end and print the summary.
+import { randomBytes } from "node:crypto";
+import { stat } from "node:fs/promises";
+import path from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import type { Config } from "@lore/config";
+import {
+  IngestJobRequest,
+  type IngestJobView,
+  type LoreContext,
+  LoreError,
+  processNextIngestJob,
+} from "@lore/core";
+import { DataDirLockedError } from "@lore/db";
 import type { Command } from "commander";
+import { databaseJobClient, httpJobClient, type JobClient } from "../job-client";
 import { formatIngest, printJson } from "../output";
-import { collectionOption, withRuntime } from "../shared";
+import { openRuntime } from "../runtime";
+import { readServerFile } from "../server-file";
+import { collectionOption, parseInput, resolveConfig } from "../shared";
+import { watchJob } from "../watch-job";
+import { ingestSettings } from "./worker";
+
+interface IngestOptions {
+  collection: string;
+  sync?: boolean;
+  /** commander's `--no-wait` sets this false. */
+  wait: boolean;
+  json?: boolean;
+}
 
 export function registerIngest(program: Command): void {
   program
     .command("ingest <path>")
-    .description("load a folder of documents into a collection")
+    .description("load a folder of documents into a collection (through the job queue)")
     .addOption(collectionOption())
     .option("--sync", "delete documents whose files are gone")
-    .option("--json", "print the summary as JSON")
-    .action(
-      async (
-        folder: string,
-        options: { collection: string; sync?: boolean; json?: boolean },
-        command: Command,
-      ) => {
-        await withRuntime(command, async (runtime) => {
-          const showProgress = !options.json && process.stderr.isTTY;
-          const summary = await ingestFolder(runtime.context, folder, {
-            collection: options.collection,
-            sync: options.sync ?? false,
-            ...(showProgress
-              ? {
-                  onProgress: (progress) =>
-                    process.stderr.write(
-                      `\r\x1b[2K[${progress.filesDone}/${progress.filesSeen}] ${progress.source}`,
-                    ),
-                }
-              : {}),
-          });
-          if (showProgress) process.stderr.write("\r\x1b[2K");
-          if (options.json) printJson(summary);
-          else process.stdout.write(`${formatIngest(summary)}\n`);
+    .option("--no-wait", "queue the job, print its id and return")
+    .option("--json", "print the summary (or, with --no-wait, the job id) as JSON")
+    .action(async (folder: string, options: IngestOptions, command: Command) => {
+      const request = parseInput(IngestJobRequest, {
+        collection: options.collection,
+        path: path.resolve(folder),
+        sync: options.sync ?? false,
+      });
+      const info = await stat(request.path).catch(() => undefined);
+      if (!info?.isDirectory()) throw new LoreError("invalid_request", `Not a folder: ${folder}`);
+      await withJobClient(command, async (client, local) => {
+        const jobId = await client.enqueue(request);
+        if (!options.wait) {
+          if (options.json) printJson({ jobId });
+          else process.stdout.write(`${jobId}\n`);
+          return;
+        }
+        const running = local?.config.mode === "embedded" ? runHere(local, jobId) : undefined;
+        const watched = watchJob(() => client.get(jobId), {
+          quiet: options.json === true,
+          ...(running
+            ? {}
+            : {
+                unclaimedHint: {
+                  afterMs: 10_000,
+                  message: `${jobId} is waiting for a worker: start one with \`lore worker\` (same DATABASE_URL), or leave this running.`,
+                },
+              }),
         });
+        const job = await (running
+          ? Promise.all([watched, running]).then(([view]) => view)
+          : watched);
+        printOutcome(job, options.json === true);
+      });
+    });
+}
+
+/** Runs the job in this process (embedded mode, nothing else holding the data dir): same queue verbs as a worker. */
+async function runHere(local: LocalQueue, jobId: string): Promise<void> {
+  const stopping = new AbortController();
+  const onSignal = () => stopping.abort(new Error("interrupted"));
+  process.once("SIGINT", onSignal);
+  const workerId = `cli-${process.pid}-${randomBytes(3).toString("hex")}`;
+  try {
+    for (;;) {
+      const outcome = await processNextIngestJob(local.context, {
+        workerId,
+        jobId,
+        leaseMs: local.config.worker.leaseSeconds * 1000,
+        ingest: ingestSettings(local.config),
+        signal: stopping.signal,
+      });
+      if (stopping.signal.aborted) {
+        throw new LoreError(
+          "invalid_request",
+          `Interrupted; ${jobId} is queued again and runs at the next \`lore serve\` or \`lore ingest\`.`,
+        );
+      }
+      if (outcome && outcome.status !== "queued") return;
+      // Not due yet (retry backoff) or just released: try again shortly.
+      await sleep(500);
+    }
+  } finally {
+    process.removeListener("SIGINT", onSignal);
+  }
+}
+
+function printOutcome(job: IngestJobView, json: boolean): void {
+  if (job.status !== "succeeded" || !job.summary) {
+    throw new LoreError(
+      "internal",
+      `Ingest job ${job.id} ${job.status} after ${job.attempts} attempt(s)${job.error ? `: ${job.error}` : "."}`,
+    );
+  }
+  if (json) printJson({ jobId: job.id, attempts: job.attempts, ...job.summary });
+  else process.stdout.write(`${formatIngest(job.summary)}\n(${job.id}, attempt ${job.attempts})\n`);
+}
+
+interface LocalQueue {
+  config: Config;
+  context: LoreContext;
+}
+
+/**
+ * Runs `use` with a client for the job queue: the database when this process can open it; the
+ * running Lore over HTTP when that server holds the embedded data directory.
+ */
+export async function withJobClient(
+  command: Command,
+  use: (client: JobClient, local: LocalQueue | undefined) => Promise<void>,
+): Promise<void> {
+  const config = resolveConfig(command);
+  let runtime: Awaited<ReturnType<typeof openRuntime>>;
+  try {
+    runtime = await openRuntime(config);
+  } catch (error) {
+    if (!(error instanceof DataDirLockedError)) throw error;
+    const server = await readServerFile(config.dataDir);
+    if (!server) {
+      throw new LoreError(
+        "unavailable",
+        `The data directory ${config.dataDir} is in use by another Lore process that does not serve HTTP. Stop that process (for example a running \`lore ingest\` or \`lore worker\`), then run this command again.`,
+      );
+    }
+    await use(httpJobClient(server.url, process.env.LORE_API_KEY), undefined).catch(
+      (failure: unknown) => {
+        throw explainRemoteFailure(failure, server.url);
       },
     );
+    return;
+  }
+  try {
+    await use(
+      databaseJobClient(runtime.context, config.databaseUrl ? "the database" : config.dataDir),
+      {
+        config,
+        context: runtime.context,
+      },
+    );
+  } finally {
+    await runtime.close();
+  }
+}
+
+function explainRemoteFailure(failure: unknown, url: string): unknown {
+  if (failure instanceof LoreError && failure.message.includes("LORE_INGEST_ROOTS")) {
+    return new LoreError(
+      failure.code,
+      `${failure.message} The Lore serving ${url} holds this data directory: add the folder (or a parent) to LORE_INGEST_ROOTS where it runs and restart it, or stop it and run \`lore ingest\` again.`,
+    );
+  }
+  return failure;
 }

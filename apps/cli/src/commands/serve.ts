@@ -1,12 +1,15 @@
 // `lore serve`: the API on a port; in embedded mode it first loads the sample docs into an empty default.
 import { createApp, serveApp } from "@lore/api";
-import { type Config, ConfigError } from "@lore/config";
+import type { Config } from "@lore/config";
 import { ingestFolder, listCollections, SAMPLE_DOCS_DIR } from "@lore/core";
+import { runWorker } from "@lore/worker";
 import type { Command } from "commander";
 import type { Logger } from "pino";
 import { pino } from "pino";
 import { openRuntime } from "../runtime";
+import { removeServerFile, writeServerFile } from "../server-file";
 import { integer, resolveConfig } from "../shared";
+import { ingestSettings } from "./worker";
 
 export function registerServe(program: Command): void {
   program
@@ -26,12 +29,6 @@ export function registerServe(program: Command): void {
 }
 
 async function serve(config: Config, logger: Logger): Promise<void> {
-  if (config.auth === "required") {
-    // Refuse rather than serve an unauthenticated API that the operator believes is protected.
-    throw new ConfigError(
-      "Invalid configuration: LORE_AUTH=required: API keys are not available in this version yet. Set LORE_AUTH=off and keep the API on a private network.",
-    );
-  }
   const runtime = await openRuntime(config);
   if (config.mode === "embedded" && config.loadSampleDocs) {
     const collections = await listCollections(runtime.context.db);
@@ -46,7 +43,15 @@ async function serve(config: Config, logger: Logger): Promise<void> {
       );
     }
   }
-  const app = createApp({ context: runtime.context, logger });
+  const app = createApp({
+    context: runtime.context,
+    logger,
+    auth: config.auth,
+    corsOrigins: config.corsOrigins,
+    requestTimeoutMs: config.requestTimeoutMs,
+    ingestRoots: config.ingest.roots,
+    ...(config.chat.provider === "openai" ? { chatModel: config.chat.model } : {}),
+  });
   const server = await serveApp(app, { port: config.port, host: config.host });
   logger.info(
     {
@@ -56,12 +61,25 @@ async function serve(config: Config, logger: Logger): Promise<void> {
     },
     `Lore is listening on ${server.url}`,
   );
+  // Embedded mode: one process owns the data dir, so it runs the jobs and tells `lore ingest` where it is.
+  const worker =
+    config.mode === "embedded"
+      ? runWorker(runtime.context, {
+          concurrency: config.worker.concurrency,
+          leaseMs: config.worker.leaseSeconds * 1000,
+          ingest: ingestSettings(config),
+          logger,
+        })
+      : undefined;
+  if (config.mode === "embedded") await writeServerFile(config.dataDir, server.url);
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, "shutting down");
+    if (config.mode === "embedded") await removeServerFile(config.dataDir);
     await server.close();
+    await worker?.stop();
     await runtime.close();
     process.exit(0);
   };

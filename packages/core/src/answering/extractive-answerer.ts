@@ -7,18 +7,27 @@ import { type EvidenceUnit, evidenceUnits } from "./evidence-units";
 export interface ExtractiveOptions {
   /** Minimum share of the question's (idf-weighted) terms the best unit must cover. */
   abstainBelow: number;
+  /** Retrieved chunks read, best first: lower-ranked chunks add more wrong candidates than answers. */
+  maxChunks: number;
   /** Units quoted at most. */
   maxUnits: number;
   /** A further unit is quoted when it scores at least this share of the best one. */
   companionRatio: number;
   maxAnswerChars: number;
+  /** Credit for a question term found elsewhere in the unit's chunk rather than in the unit. */
+  chunkMatch: number;
+  /** Abstain when a name the question asks about (e.g. "Japan", "reporting-service") is in no retrieved chunk. */
+  requireNames: boolean;
 }
 
 export const DEFAULT_EXTRACTIVE: ExtractiveOptions = {
   abstainBelow: 0.5,
+  maxChunks: 4,
   maxUnits: 3,
   companionRatio: 0.75,
   maxAnswerChars: 700,
+  chunkMatch: 0.5,
+  requireNames: true,
 };
 
 export interface DraftAnswer {
@@ -42,20 +51,29 @@ const RANK_PRIOR = 0.15;
 
 export function extractiveAnswer(
   question: string,
-  retrieved: readonly RetrievedChunk[],
+  allRetrieved: readonly RetrievedChunk[],
   options: ExtractiveOptions = DEFAULT_EXTRACTIVE,
 ): DraftAnswer {
+  const retrieved = allRetrieved.slice(0, options.maxChunks);
   const questionTerms = [...new Set(terms(question))];
-  const candidates = retrieved.flatMap((chunk, rank) =>
-    evidenceUnits(chunk.text, chunk.startLine).map((unit) => ({
+  const candidates = retrieved.flatMap((chunk, rank) => {
+    const chunkTerms = new Set(terms(chunk.text));
+    return evidenceUnits(chunk.text, chunk.startLine).map((unit) => ({
       unit,
       chunk,
       rank,
       unitTerms: new Set(terms(unit.text)),
       contextTerms: new Set(terms(`${chunk.title} ${chunk.heading}`)),
-    })),
-  );
+      chunkTerms,
+    }));
+  });
   if (questionTerms.length === 0 || candidates.length === 0) return abstain();
+  if (options.requireNames) {
+    const seen = new Set(
+      retrieved.flatMap((chunk) => terms(`${chunk.title} ${chunk.heading} ${chunk.text}`)),
+    );
+    if (names(question).some((name) => !seen.has(name))) return abstain();
+  }
 
   // Rarer terms among the candidates carry more of the question's meaning.
   const weight = new Map(
@@ -72,6 +90,7 @@ export function extractiveAnswer(
       const termWeight = weight.get(term) ?? 0;
       if (candidate.unitTerms.has(term)) covered += termWeight;
       else if (candidate.contextTerms.has(term)) covered += termWeight * HEADING_MATCH;
+      else if (candidate.chunkTerms.has(term)) covered += termWeight * options.chunkMatch;
     }
     const coverage = covered / totalWeight;
     const lengthPenalty = candidate.unitTerms.size > 60 ? 0.9 : 1;
@@ -108,6 +127,21 @@ export function extractiveAnswer(
   }));
   const answer = chosen.map((entry, index) => `${quote(entry.unit.text)} [${index + 1}]`).join(" ");
   return { answer, abstained: false, citations };
+}
+
+/**
+ * Terms of the question's names: words capitalised after the first word, or identifiers with
+ * digits, hyphens or dots. A name absent from every retrieved chunk means the documents are
+ * about something else, however well the other words match.
+ */
+function names(question: string): string[] {
+  const tokens = question.split(/\s+/).slice(1);
+  return tokens
+    .map((token) => token.replace(/^[^\p{L}\p{N}]+|[^\p{L}\p{N}]+$/gu, ""))
+    .filter(
+      (token) => /^\p{Lu}/u.test(token) || /[\p{L}][-_.]?\d|[\p{L}\d][-_.][\p{L}\d]/u.test(token),
+    )
+    .flatMap((token) => terms(token));
 }
 
 function abstain(): DraftAnswer {

@@ -1,14 +1,21 @@
-// Finds the loadable files under a folder and reads them as documents with a relative source path.
-import { readdir, readFile } from "node:fs/promises";
+// Finds the loadable files under a folder and reads each as a document with a relative source path.
+import { open, readdir, stat } from "node:fs/promises";
 import path from "node:path";
+import picomatch from "picomatch";
 import { stripInlineMarkdown } from "./chunk-markdown";
+import { type DocumentSyntax, formatOf, htmlToMarkdown, pdfPages } from "./formats";
 
 export interface LoadedDocument {
   /** Path relative to the ingested folder, with "/" separators: the document's identity. */
   source: string;
   title: string;
   mimeType: string;
+  /** The text that is chunked and hashed (for a PDF, its pages joined by form feeds). */
   content: string;
+  /** How `content` is chunked; markdown when absent. */
+  syntax?: DocumentSyntax;
+  /** PDF: each page's text; chunks never span pages and their lines count within their page. */
+  pages?: string[];
 }
 
 export interface SkippedFile {
@@ -16,16 +23,33 @@ export interface SkippedFile {
   reason: string;
 }
 
-const MIME_TYPES: Record<string, string> = {
-  ".md": "text/markdown",
-  ".mdx": "text/markdown",
-  ".markdown": "text/markdown",
-  ".txt": "text/plain",
-};
-const SKIPPED_DIRECTORIES = new Set(["node_modules"]);
+export interface ListFilesOptions {
+  /** Globs (picomatch, relative to the folder) a file must match; all files when empty. */
+  include?: readonly string[];
+  /** Globs that drop a file or a whole folder. */
+  exclude?: readonly string[];
+}
 
-/** Lists loadable files in a stable order, skipping hidden folders and node_modules. */
-export async function listFiles(root: string): Promise<string[]> {
+export interface LoadFileOptions {
+  /** Larger files are skipped with a reason. */
+  maxFileBytes?: number;
+}
+
+export const DEFAULT_MAX_FILE_BYTES = 10 * 1024 * 1024;
+const SKIPPED_DIRECTORIES = new Set(["node_modules"]);
+// Git and most tools call a file binary when its first 8 KiB hold a NUL byte.
+const BINARY_SNIFF_BYTES = 8192;
+
+/** Lists files in a stable order, skipping hidden entries, node_modules and excluded globs. */
+export async function listFiles(root: string, options: ListFilesOptions = {}): Promise<string[]> {
+  const included =
+    options.include && options.include.length > 0
+      ? picomatch([...options.include], { dot: true })
+      : () => true;
+  const excluded =
+    options.exclude && options.exclude.length > 0
+      ? picomatch([...options.exclude], { dot: true })
+      : () => false;
   const found: string[] = [];
   const walk = async (directory: string): Promise<void> => {
     const entries = await readdir(directory, { withFileTypes: true });
@@ -33,9 +57,11 @@ export async function listFiles(root: string): Promise<string[]> {
     for (const entry of entries) {
       if (entry.name.startsWith(".")) continue;
       const full = path.join(directory, entry.name);
+      const relative = sourceFor(root, full);
+      if (excluded(relative)) continue;
       if (entry.isDirectory()) {
-        if (!SKIPPED_DIRECTORIES.has(entry.name)) await walk(full);
-      } else if (entry.isFile()) {
+        if (!SKIPPED_DIRECTORIES.has(entry.name) && !excluded(`${relative}/`)) await walk(full);
+      } else if (entry.isFile() && included(relative)) {
         found.push(full);
       }
     }
@@ -48,19 +74,81 @@ export function sourceFor(root: string, file: string): string {
   return path.relative(root, file).split(path.sep).join("/");
 }
 
-export async function loadFile(root: string, file: string): Promise<LoadedDocument | SkippedFile> {
+/** Reads one file as a document, or says why it was skipped; never throws for a bad file. */
+export async function loadFile(
+  root: string,
+  file: string,
+  options: LoadFileOptions = {},
+): Promise<LoadedDocument | SkippedFile> {
   const source = sourceFor(root, file);
-  const mimeType = MIME_TYPES[path.extname(file).toLowerCase()];
-  if (!mimeType) return { source, reason: "unsupported file type" };
-  const bytes = await readFile(file);
-  let content: string;
+  const format = formatOf(file);
+  if (!format) return { source, reason: "unsupported file type" };
+  const maxFileBytes = options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
+  const { size } = await stat(file);
+  if (size === 0) return { source, reason: "empty file" };
+  if (size > maxFileBytes) {
+    return { source, reason: `larger than the ${maxFileBytes}-byte limit (${size} bytes)` };
+  }
+  const bytes = await readBytes(file, size);
+  if (format.kind === "pdf") return loadPdf(source, bytes);
+  if (bytes.subarray(0, BINARY_SNIFF_BYTES).includes(0)) return { source, reason: "binary file" };
+  let text: string;
   try {
-    content = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+    text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
   } catch {
     return { source, reason: "not valid UTF-8" };
   }
-  if (content.trim() === "") return { source, reason: "empty file" };
-  return { source, title: titleOf(content, source), mimeType, content };
+  if (format.kind === "html") {
+    const html = htmlToMarkdown(text);
+    if (html.markdown.trim() === "") return { source, reason: "empty file" };
+    return {
+      source,
+      title: html.title ?? titleOf(html.markdown, source),
+      mimeType: format.mimeType,
+      content: html.markdown,
+    };
+  }
+  if (text.trim() === "") return { source, reason: "empty file" };
+  return {
+    source,
+    title: format.syntax === "markdown" ? titleOf(text, source) : path.posix.basename(source),
+    mimeType: format.mimeType,
+    content: text,
+    ...(format.syntax === "markdown" ? {} : { syntax: format.syntax }),
+  };
+}
+
+async function loadPdf(source: string, bytes: Uint8Array): Promise<LoadedDocument | SkippedFile> {
+  let pages: string[];
+  try {
+    pages = await pdfPages(bytes);
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    return { source, reason: `could not read the PDF: ${message}` };
+  }
+  if (pages.every((page) => page.trim() === "")) {
+    return { source, reason: "no extractable text (scanned PDF?)" };
+  }
+  return {
+    source,
+    title: path.posix.basename(source, path.posix.extname(source)),
+    mimeType: "application/pdf",
+    content: pages.join("\f"),
+    syntax: "pages",
+    pages,
+  };
+}
+
+async function readBytes(file: string, size: number): Promise<Uint8Array> {
+  const handle = await open(file, "r");
+  try {
+    // Read at most size bytes: a file growing meanwhile cannot blow past the size check.
+    const buffer = Buffer.alloc(size);
+    const { bytesRead } = await handle.read(buffer, 0, size, 0);
+    return buffer.subarray(0, bytesRead);
+  } finally {
+    await handle.close();
+  }
 }
 
 /** The first markdown H1, else the file name without its extension. */

@@ -5,7 +5,8 @@ import { and, eq, inArray } from "drizzle-orm";
 import type { Collection } from "../collections/collections";
 import { contentHash } from "../hash";
 import { newId } from "../ids";
-import { type ChunkingOptions, chunkMarkdown, DEFAULT_CHUNKING } from "./chunk-markdown";
+import { chunkDocument } from "./chunk-document";
+import { type ChunkingOptions, DEFAULT_CHUNKING, type TextChunk } from "./chunk-markdown";
 import type { LoadedDocument } from "./load-folder";
 
 export type WriteOutcome = "added" | "updated" | "unchanged";
@@ -31,22 +32,44 @@ export async function writeDocument(
   document: LoadedDocument,
   options: WriteDocumentOptions = {},
 ): Promise<WriteResult> {
-  const hash = contentHash(`${document.title}\n${document.mimeType}\n${document.content}`);
+  const prepared = await prepareDocument(db, embedder, collection, document, options);
+  return commitDocument(db, collection, prepared, options.signal);
+}
+
+/** A document ready to write: chunked and embedded, nothing written yet (or nothing to write). */
+export type PreparedDocument =
+  | { outcome: "unchanged"; documentId: string }
+  | {
+      outcome: "added" | "updated";
+      document: LoadedDocument;
+      hash: string;
+      metadata: Record<string, unknown>;
+      pieces: TextChunk[];
+      vectors: Map<string, number[]>;
+      textsEmbedded: number;
+    };
+
+/**
+ * The slow, write-free half of writeDocument: skip when unchanged, chunk, and embed only chunk
+ * hashes the collection has no vector for. Callers may run several at once and commit in order.
+ */
+export async function prepareDocument(
+  db: LoreDb,
+  embedder: Embedder,
+  collection: Collection,
+  document: LoadedDocument,
+  options: WriteDocumentOptions = {},
+): Promise<PreparedDocument> {
+  const hash = documentHash(document, options.metadata);
   const [existing] = await db
     .select({ id: documents.id, contentHash: documents.contentHash })
     .from(documents)
     .where(and(eq(documents.collectionId, collection.id), eq(documents.source, document.source)));
   if (existing && existing.contentHash === hash) {
-    return {
-      outcome: "unchanged",
-      documentId: existing.id,
-      chunksAdded: 0,
-      chunksDeleted: 0,
-      textsEmbedded: 0,
-    };
+    return { outcome: "unchanged", documentId: existing.id };
   }
 
-  const pieces = await chunkMarkdown(document.content, options.chunking ?? DEFAULT_CHUNKING);
+  const pieces = await chunkDocument(document, options.chunking ?? DEFAULT_CHUNKING);
   const known = await knownEmbeddings(
     db,
     collection.id,
@@ -67,20 +90,51 @@ export async function writeDocument(
       if (vector) known.set(chunkHash, vector);
     });
   }
+  return {
+    outcome: existing ? "updated" : "added",
+    document,
+    hash,
+    metadata: options.metadata ?? {},
+    pieces,
+    vectors: known,
+    textsEmbedded: missing.length,
+  };
+}
 
-  const documentId = existing?.id ?? newId("doc");
-  const chunksDeleted = await db.transaction(async (transaction) => {
+/** Writes a prepared document and replaces its chunks, in one transaction. */
+export async function commitDocument(
+  db: LoreDb,
+  collection: Collection,
+  prepared: PreparedDocument,
+  signal?: AbortSignal,
+): Promise<WriteResult> {
+  if (prepared.outcome === "unchanged") {
+    return {
+      outcome: "unchanged",
+      documentId: prepared.documentId,
+      chunksAdded: 0,
+      chunksDeleted: 0,
+      textsEmbedded: 0,
+    };
+  }
+  // A stopped job must not start a write it cannot finish cleanly; the transaction itself is atomic.
+  signal?.throwIfAborted();
+  const { document, pieces, vectors } = prepared;
+  const written = await db.transaction(async (transaction) => {
     const values = {
       title: document.title,
-      contentHash: hash,
+      contentHash: prepared.hash,
       mimeType: document.mimeType,
-      metadata: options.metadata ?? {},
+      metadata: prepared.metadata,
       updatedAt: new Date(),
     };
-    await transaction
+    // The returned id is the stored one, even when another writer inserted this source meanwhile.
+    const [row] = await transaction
       .insert(documents)
-      .values({ id: documentId, collectionId: collection.id, source: document.source, ...values })
-      .onConflictDoUpdate({ target: [documents.collectionId, documents.source], set: values });
+      .values({ id: newId("doc"), collectionId: collection.id, source: document.source, ...values })
+      .onConflictDoUpdate({ target: [documents.collectionId, documents.source], set: values })
+      .returning({ id: documents.id });
+    const documentId = row?.id ?? "";
     const deleted = await transaction
       .delete(chunks)
       .where(eq(chunks.documentId, documentId))
@@ -98,19 +152,30 @@ export async function writeDocument(
           endLine: piece.endLine,
           tokenCount: piece.tokenCount,
           contentHash: piece.contentHash,
-          embedding: known.get(piece.contentHash) ?? [],
+          embedding: vectors.get(piece.contentHash) ?? [],
         })),
       );
     }
-    return deleted.length;
+    return { documentId, chunksDeleted: deleted.length };
   });
   return {
-    outcome: existing ? "updated" : "added",
-    documentId,
+    outcome: prepared.outcome,
+    documentId: written.documentId,
     chunksAdded: pieces.length,
-    chunksDeleted,
-    textsEmbedded: missing.length,
+    chunksDeleted: written.chunksDeleted,
+    textsEmbedded: prepared.textsEmbedded,
   };
+}
+
+/**
+ * What decides "unchanged". Metadata counts only when given, so documents written before
+ * metadata existed keep their hash and a re-sync of them stays a no-op.
+ */
+function documentHash(document: LoadedDocument, metadata?: Record<string, unknown>): string {
+  const base = `${document.title}\n${document.mimeType}\n${document.content}`;
+  return contentHash(
+    metadata && Object.keys(metadata).length > 0 ? `${base}\n${JSON.stringify(metadata)}` : base,
+  );
 }
 
 /** Vectors already stored in the collection for these chunk hashes: reused instead of re-embedded. */

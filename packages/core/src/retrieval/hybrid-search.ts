@@ -13,6 +13,8 @@ export interface RetrievalOptions {
   rrfK?: number;
   vectorWeight?: number;
   textWeight?: number;
+  /** Okapi BM25 parameters of the full-text ranking. */
+  bm25?: { k1: number; b: number };
 }
 
 export interface RetrievedChunk {
@@ -32,7 +34,13 @@ export interface RetrievedChunk {
   textRank: number | null;
 }
 
-export const DEFAULT_RETRIEVAL = { candidates: 40, rrfK: 60, vectorWeight: 1, textWeight: 1 };
+export const DEFAULT_RETRIEVAL = {
+  candidates: 40,
+  rrfK: 60,
+  vectorWeight: 1,
+  textWeight: 1,
+  bm25: { k1: 0.9, b: 0.4 },
+};
 
 export async function hybridSearch(
   db: LoreDb,
@@ -45,6 +53,7 @@ export async function hybridSearch(
   const rrfK = options.rrfK ?? DEFAULT_RETRIEVAL.rrfK;
   const vectorWeight = options.vectorWeight ?? DEFAULT_RETRIEVAL.vectorWeight;
   const textWeight = options.textWeight ?? DEFAULT_RETRIEVAL.textWeight;
+  const bm25 = options.bm25 ?? DEFAULT_RETRIEVAL.bm25;
   const cast = sql.raw(vectorCast(collection.embeddingDimensions));
   const dimensions = sql.raw(String(Math.trunc(collection.embeddingDimensions)));
   const literal = `[${queryVector.join(",")}]`;
@@ -63,18 +72,42 @@ export async function hybridSearch(
     vector_hits AS (
       SELECT id, distance, row_number() OVER (ORDER BY distance) AS rank FROM vector_ranked
     ),
+    query_terms AS (
+      SELECT DISTINCT lexeme FROM unnest(to_tsvector('english', ${query}))
+    ),
     text_query AS (
-      SELECT replace(plainto_tsquery('english', ${query})::text, ' & ', ' | ')::tsquery AS q
+      SELECT array_agg(lexeme) AS lexemes, string_agg(quote_literal(lexeme), ' | ')::tsquery AS q
+      FROM query_terms
+    ),
+    corpus AS MATERIALIZED (
+      SELECT count(*)::float8 AS total, greatest(avg(token_count), 1)::float8 AS average_length
+      FROM chunks WHERE collection_id = ${collection.id}
+    ),
+    term_matches AS MATERIALIZED (
+      SELECT c.id, c.document_id, c.token_count, u.lexeme,
+        coalesce(array_length(u.positions, 1), 1)::float8 AS frequency
+      FROM chunks c CROSS JOIN text_query CROSS JOIN LATERAL unnest(c.search) u
+      WHERE c.collection_id = ${collection.id} AND c.search @@ text_query.q
+        AND u.lexeme = ANY(text_query.lexemes)
+    ),
+    term_weights AS MATERIALIZED (
+      SELECT m.lexeme, ln(1 + (corpus.total - count(*) + 0.5) / (count(*) + 0.5)) AS idf
+      FROM term_matches m CROSS JOIN corpus
+      GROUP BY m.lexeme, corpus.total
     ),
     text_ranked AS (
-      SELECT c.id, ts_rank(c.search, text_query.q, 1) AS relevance
-      FROM chunks c JOIN documents d ON d.id = c.document_id, text_query
-      WHERE c.collection_id = ${collection.id} AND c.search @@ text_query.q ${filters}
-      ORDER BY relevance DESC
+      SELECT m.id,
+        sum(w.idf * m.frequency * ${bm25.k1 + 1}::float8 / (m.frequency + ${bm25.k1}::float8
+          * (1 - ${bm25.b}::float8 + ${bm25.b}::float8 * m.token_count / corpus.average_length))) AS relevance
+      FROM term_matches m JOIN term_weights w ON w.lexeme = m.lexeme
+        JOIN documents d ON d.id = m.document_id CROSS JOIN corpus
+      WHERE TRUE ${filters}
+      GROUP BY m.id
+      ORDER BY relevance DESC, m.id
       LIMIT ${candidates}
     ),
     text_hits AS (
-      SELECT id, row_number() OVER (ORDER BY relevance DESC) AS rank FROM text_ranked
+      SELECT id, row_number() OVER (ORDER BY relevance DESC, id) AS rank FROM text_ranked
     ),
     fused AS (
       SELECT coalesce(v.id, t.id) AS id,
@@ -88,7 +121,7 @@ export async function hybridSearch(
       c.start_line AS "startLine", c.end_line AS "endLine", c.text,
       f.score::float8 AS score, f.similarity::float8 AS similarity, f.text_rank::int AS "textRank"
     FROM fused f JOIN chunks c ON c.id = f.id JOIN documents d ON d.id = c.document_id
-    ORDER BY f.score DESC, c.id
+    ORDER BY f.score DESC, f.text_rank NULLS LAST, f.similarity DESC NULLS LAST, d.source, c.ordinal
     LIMIT ${options.topK}`,
   );
 }

@@ -1,0 +1,30 @@
+// POST /v1/feedback: thumbs up or down on an answer, by its queryId.
+import { createRoute, OpenAPIHono } from "@hono/zod-openapi";
+import { FeedbackRequest, FeedbackResponse, type LoreContext, recordFeedback } from "@lore/core";
+import type { AppEnv } from "../env";
+import { Problem } from "../problem";
+import { jsonBody, problems } from "./shared";
+
+const route = createRoute({
+  method: "post",
+  path: "/v1/feedback",
+  summary: "Rate an answer",
+  request: { body: jsonBody(FeedbackRequest) },
+  responses: {
+    201: { description: "Recorded", content: { "application/json": { schema: FeedbackResponse } } },
+    ...problems(Problem, [400, 401, 403, 404]),
+  },
+});
+
+export function feedbackRoutes(context: LoreContext): OpenAPIHono<AppEnv> {
+  const app = new OpenAPIHono<AppEnv>();
+  app.openapi(route, async (c) => {
+    const result = await recordFeedback(
+      context.db,
+      c.req.valid("json"),
+      c.get("principal")?.keyId ?? null,
+    );
+    return c.json(result, 201);
+  });
+  return app;
+}

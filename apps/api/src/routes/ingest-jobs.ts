@@ -1,0 +1,84 @@
+// POST/GET /v1/ingest-jobs: queue a folder ingest (inside the ingest roots only) and watch its progress.
+import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
+import {
+  enqueueIngestJob,
+  getIngestJob,
+  IngestJobList,
+  IngestJobRequest,
+  IngestJobStatus,
+  IngestJobView,
+  type LoreContext,
+  listIngestJobs,
+  resolveIngestPath,
+} from "@lore/core";
+import type { AppEnv } from "../env";
+import { Problem } from "../problem";
+import { jsonBody, problems } from "./shared";
+
+const JobId = z.object({ id: z.string().regex(/^job_[A-Za-z0-9_-]+$/, "a job id (job_…)") });
+
+const createJob = createRoute({
+  method: "post",
+  path: "/v1/ingest-jobs",
+  summary: "Queue an ingest of a folder on the server (inside LORE_INGEST_ROOTS)",
+  request: { body: jsonBody(IngestJobRequest) },
+  responses: {
+    202: {
+      description: "Queued",
+      content: { "application/json": { schema: z.object({ jobId: z.string() }) } },
+    },
+    ...problems(Problem, [400, 413]),
+  },
+});
+
+const readJob = createRoute({
+  method: "get",
+  path: "/v1/ingest-jobs/{id}",
+  summary: "An ingest job's status, progress, error and summary",
+  request: { params: JobId },
+  responses: {
+    200: { description: "The job", content: { "application/json": { schema: IngestJobView } } },
+    ...problems(Problem, [400, 404]),
+  },
+});
+
+const listJobs = createRoute({
+  method: "get",
+  path: "/v1/ingest-jobs",
+  summary: "Recent ingest jobs, newest first",
+  request: {
+    query: z.object({
+      limit: z.coerce.number().int().min(1).max(200).default(20),
+      status: IngestJobStatus.optional(),
+    }),
+  },
+  responses: {
+    200: { description: "Jobs", content: { "application/json": { schema: IngestJobList } } },
+    ...problems(Problem, [400]),
+  },
+});
+
+export function ingestJobRoutes(
+  context: LoreContext,
+  options: { roots: readonly string[] },
+): OpenAPIHono<AppEnv> {
+  const app = new OpenAPIHono<AppEnv>();
+  app.openapi(createJob, async (c) => {
+    const request = c.req.valid("json");
+    const folder = await resolveIngestPath(request.path, options.roots);
+    const job = await enqueueIngestJob(context.db, { ...request, path: folder });
+    return c.json({ jobId: job.id }, 202);
+  });
+  app.openapi(readJob, async (c) =>
+    c.json(await getIngestJob(context.db, c.req.valid("param").id), 200),
+  );
+  app.openapi(listJobs, async (c) => {
+    const query = c.req.valid("query");
+    const jobs = await listIngestJobs(context.db, {
+      limit: query.limit,
+      ...(query.status ? { status: query.status } : {}),
+    });
+    return c.json({ jobs }, 200);
+  });
+  return app;
+}

@@ -1,0 +1,227 @@
+// `lore eval`: the golden-set eval (with the CI gate and run comparison) and `lore eval beir <dir>`.
+import path from "node:path";
+import type { Config } from "@lore/config";
+import { LoreError } from "@lore/core";
+import { createTestDatabase } from "@lore/db/testing";
+import {
+  checkThresholds,
+  compareMetrics,
+  formatComparison,
+  formatMarkdown,
+  loadReport,
+  loadThresholds,
+  readBeir,
+  runBeir,
+  runGolden,
+  SPLITS,
+  THRESHOLDS_FILE,
+  writeResults,
+} from "@lore/evals";
+import { Presets, SingleBar } from "cli-progress";
+import type { Command } from "commander";
+import { z } from "zod";
+import { printJson } from "../output";
+import { createEmbedder, openRuntime } from "../runtime";
+import { resolveConfig, topKOption } from "../shared";
+
+interface EvalFlags {
+  split?: string;
+  json?: boolean;
+  check?: boolean;
+  thresholds?: string;
+  topK?: number;
+  write: boolean;
+  compare?: string[];
+  keep?: boolean;
+}
+
+const GoldenSplit = z.enum(SPLITS);
+
+/** A progress bar on stderr; plain periodic lines when stderr is not a terminal. */
+function progressBar(label: string): SingleBar {
+  return new SingleBar(
+    {
+      stream: process.stderr,
+      format: `${label} [{bar}] {value}/{total} {percentage}% | {duration}s`,
+      noTTYOutput: true,
+      notTTYSchedule: 5000,
+      clearOnComplete: true,
+      hideCursor: true,
+    },
+    Presets.shades_classic,
+  );
+}
+
+export function registerEval(program: Command): void {
+  program
+    .command("eval [suite] [dir]")
+    .description(
+      "score retrieval and answers on the golden set over fixtures/docs; `eval beir <dir>` scores document ranking on a BEIR-format folder (corpus.jsonl, queries.jsonl, qrels/<split>.tsv)",
+    )
+    .option(
+      "--split <split>",
+      "golden: dev, test or all (default all); beir: the qrels file (default test)",
+    )
+    .addOption(topKOption())
+    .option("--check", "exit 1 when a golden metric is outside evals/thresholds.json")
+    .option("--thresholds <file>", "thresholds file for --check (default evals/thresholds.json)")
+    .option("--no-write", "do not write evals/results/<timestamp>-<config>.json and .md")
+    .option("--compare <files...>", "print the metric deltas between two golden result files (A B)")
+    .option("--keep", "beir: keep the collection the corpus was loaded into")
+    .option("--json", "print one JSON document")
+    .action(
+      async (
+        suite: string | undefined,
+        directory: string | undefined,
+        flags: EvalFlags,
+        command: Command,
+      ) => {
+        if (flags.compare) return compare(flags.compare, flags.json ?? false);
+        if (suite === "beir") {
+          if (!directory)
+            throw new LoreError("invalid_request", "usage: lore eval beir <dir> [--split test]");
+          return evalBeir(directory, flags, resolveConfig(command));
+        }
+        if (suite !== undefined) {
+          throw new LoreError(
+            "invalid_request",
+            `Unknown eval suite "${suite}": use \`lore eval\` or \`lore eval beir <dir>\`.`,
+          );
+        }
+        return evalGolden(flags, resolveConfig(command));
+      },
+    );
+}
+
+async function evalGolden(flags: EvalFlags, config: Config): Promise<void> {
+  const parsed = GoldenSplit.safeParse(flags.split ?? "all");
+  if (!parsed.success) {
+    throw new LoreError(
+      "invalid_request",
+      `--split must be dev, test or all, not "${flags.split}"`,
+    );
+  }
+  const split = parsed.data;
+  const thresholdsFile = flags.thresholds ?? THRESHOLDS_FILE;
+  const thresholds = flags.check ? await invalidInput(loadThresholds(thresholdsFile)) : undefined;
+  if (thresholds && thresholds.split !== split) {
+    throw new LoreError(
+      "invalid_request",
+      `${path.relative(process.cwd(), thresholdsFile)} is for the ${thresholds.split} split; run with --split ${thresholds.split}`,
+    );
+  }
+  const bar = progressBar("golden");
+  const report = await runGolden({
+    split,
+    providers: { embedder: await createEmbedder(config) },
+    ...(flags.topK ? { askTopK: flags.topK } : {}),
+    onStart: (total) => bar.start(total, 0),
+    onQuestion: (done) => bar.update(done),
+  }).finally(() => bar.stop());
+  const written = flags.write ? await writeResults(report) : undefined;
+  if (flags.json) {
+    const { results: _results, ...summary } = report;
+    printJson({ ...summary, ...(written ? { written } : {}) });
+  } else {
+    process.stdout.write(formatMarkdown(report));
+    if (written) process.stdout.write(`\nWrote ${path.relative(process.cwd(), written.json)}\n`);
+  }
+  if (thresholds) {
+    const failures = checkThresholds(report.metrics, thresholds);
+    if (failures.length > 0) {
+      process.stderr.write(
+        `lore eval: quality gate failed (${path.relative(process.cwd(), thresholdsFile)}):\n${failures.map((failure) => `  ${failure}`).join("\n")}\n`,
+      );
+      process.exitCode = 1;
+    } else {
+      process.stderr.write(
+        `lore eval: every metric meets ${path.relative(process.cwd(), thresholdsFile)}\n`,
+      );
+    }
+  }
+}
+
+async function evalBeir(directory: string, flags: EvalFlags, config: Config): Promise<void> {
+  const split = flags.split ?? "test";
+  const dataset = await invalidInput(readBeir(directory, split));
+  const folder = path.basename(path.resolve(directory));
+  const name = `beir-${folder}`
+    .toLowerCase()
+    .replace(/[^a-z0-9_-]+/g, "-")
+    .slice(0, 40);
+  const collection = `${name}-${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
+  // A real Postgres when DATABASE_URL is set; otherwise a throwaway in-memory database.
+  const runtime = config.databaseUrl
+    ? await openRuntime(config)
+    : await (async () => {
+        const database = await createTestDatabase();
+        return {
+          context: { db: database.db, embedder: await createEmbedder(config) },
+          close: () => database.close(),
+        };
+      })();
+  const ingestBar = progressBar("ingest");
+  const queryBar = progressBar("queries");
+  try {
+    const metrics = await runBeir(runtime.context, dataset, {
+      collection,
+      keepCollection: flags.keep ?? false,
+      onIngest: (done, total) => {
+        if (done === 1) ingestBar.start(total, 0);
+        ingestBar.update(done);
+      },
+      onQuery: (done, total) => {
+        if (done === 1) {
+          ingestBar.stop();
+          queryBar.start(total, 0);
+        }
+        queryBar.update(done);
+      },
+    });
+    ingestBar.stop();
+    queryBar.stop();
+    if (flags.json) printJson(metrics);
+    else {
+      process.stdout.write(
+        [
+          `${folder} (${split}): ${metrics.queries} queries, ${metrics.documents} documents, ${metrics.chunks} chunks${flags.keep ? ` in collection "${collection}"` : ""}`,
+          `nDCG@10 ${metrics.ndcgAt10.toFixed(4)}  recall@10 ${metrics.recallAt10.toFixed(4)}  recall@100 ${metrics.recallAt100.toFixed(4)}  MRR@10 ${metrics.mrrAt10.toFixed(4)}`,
+          `ingest ${metrics.ingestMs} ms, query p50 ${metrics.queryP50Ms} ms`,
+          "",
+        ].join("\n"),
+      );
+    }
+  } finally {
+    ingestBar.stop();
+    queryBar.stop();
+    await runtime.close();
+  }
+}
+
+async function compare(files: string[], json: boolean): Promise<void> {
+  const [before, after] = files;
+  if (files.length !== 2 || !before || !after) {
+    throw new LoreError(
+      "invalid_request",
+      "--compare takes exactly two result files: A.json B.json",
+    );
+  }
+  const rows = compareMetrics(
+    (await loadReport(before)).metrics,
+    (await loadReport(after)).metrics,
+  );
+  if (json) printJson({ before, after, metrics: rows });
+  else
+    process.stdout.write(
+      `${formatComparison(rows, path.basename(before), path.basename(after))}\n`,
+    );
+}
+
+/** Files the user pointed at that cannot be read or parsed are bad input, not crashes. */
+async function invalidInput<T>(promise: Promise<T>): Promise<T> {
+  try {
+    return await promise;
+  } catch (error) {
+    throw new LoreError("invalid_request", error instanceof Error ? error.message : String(error));
+  }
+}

@@ -1,0 +1,246 @@
+import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { once } from "node:events";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import { getIngestJob, type IngestJobView, ingestFolder } from "@lore/core";
+import { type Database, openDatabase, queryRows } from "@lore/db";
+import { createTestDatabase, serveOverWire } from "@lore/db/testing";
+import { type FakeOpenAI, startFakeOpenAI } from "@lore/fake-openai";
+import { createOpenAIEmbedder } from "@lore/providers";
+import { sql } from "drizzle-orm";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+const run = promisify(execFile);
+const MAIN = fileURLToPath(new URL("./main.ts", import.meta.url));
+const TSX = fileURLToPath(new URL("../node_modules/.bin/tsx", import.meta.url));
+const TSX_LOADER = import.meta.resolve("tsx");
+
+let env: Record<string, string>;
+const children = new Set<ChildProcess>();
+
+function lore(args: string[], extra: Record<string, string> = {}) {
+  return run(TSX, [MAIN, ...args], {
+    env: { ...process.env, LORE_LOG_LEVEL: "warn", ...env, ...extra },
+    timeout: 90_000,
+  });
+}
+
+// Node itself with tsx as a loader (not the tsx wrapper, whose child a SIGKILL would not reach).
+function startLore(args: string[], extra: Record<string, string> = {}): ChildProcess {
+  const child = spawn(process.execPath, ["--import", TSX_LOADER, MAIN, ...args], {
+    env: { ...process.env, LORE_LOG_LEVEL: "info", ...env, ...extra },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  children.add(child);
+  child.once("exit", () => children.delete(child));
+  return child;
+}
+
+async function until<T>(read: () => Promise<T>, done: (value: T) => boolean, ms = 60_000) {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const value = await read();
+    if (done(value)) return value;
+    if (Date.now() > deadline) throw new Error(`timed out; last value: ${JSON.stringify(value)}`);
+    await sleep(100);
+  }
+}
+
+afterAll(() => {
+  for (const child of children) child.kill("SIGKILL");
+});
+
+describe("lore worker and lore ingest in server mode", () => {
+  const cleanups: (() => Promise<void>)[] = [];
+  let database: Database;
+  let fake: FakeOpenAI;
+  let folder: string;
+
+  beforeAll(async () => {
+    const embedded = await createTestDatabase();
+    cleanups.push(() => embedded.close());
+    const wire = await serveOverWire(embedded, 20);
+    cleanups.push(wire.stop);
+    database = await openDatabase({ kind: "postgres", url: wire.url, poolSize: 3 });
+    cleanups.push(() => database.close());
+    // Slow embeddings give the test a window to kill a worker in the middle of a job.
+    fake = await startFakeOpenAI({ embeddingDimensions: 32, embeddingLatencyMs: 400 });
+    cleanups.push(() => fake.close());
+    env = {
+      DATABASE_URL: wire.url,
+      LORE_AUTH: "off",
+      LORE_EMBED_PROVIDER: "openai",
+      OPENAI_BASE_URL: fake.baseURL,
+      OPENAI_API_KEY: "test",
+      LORE_EMBED_MODEL: "fake-embed",
+      LORE_EMBED_DIMENSIONS: "32",
+      LORE_CHAT_PROVIDER: "extractive",
+      LORE_WORKER_LEASE_SECONDS: "2",
+    };
+    folder = await mkdtemp(path.join(tmpdir(), "lore-worker-"));
+    for (let index = 0; index < 14; index++) {
+      await writeFile(
+        path.join(folder, `service-${index}.md`),
+        `# Service ${index}\n\nService ${index} listens on port ${7000 + index}.\n\n## Owners\n\nTeam ${index} owns service ${index}.\n`,
+      );
+    }
+    await migrated();
+  });
+  afterAll(async () => {
+    for (const cleanup of cleanups.reverse()) await cleanup();
+    await rm(folder, { recursive: true, force: true });
+  });
+
+  async function migrated(): Promise<void> {
+    await lore(["migrate"]);
+  }
+
+  async function collectionState(collection: string) {
+    const [row] = await queryRows<{
+      documents: number;
+      sources: number;
+      chunks: number;
+      orphans: number;
+      content: string;
+    }>(
+      database.db,
+      sql`SELECT
+        (SELECT count(*)::int FROM documents d JOIN collections c ON c.id = d.collection_id WHERE c.name = ${collection}) AS documents,
+        (SELECT count(DISTINCT d.source)::int FROM documents d JOIN collections c ON c.id = d.collection_id WHERE c.name = ${collection}) AS sources,
+        (SELECT count(*)::int FROM chunks k JOIN collections c ON c.id = k.collection_id WHERE c.name = ${collection}) AS chunks,
+        (SELECT count(*)::int FROM chunks k LEFT JOIN documents d ON d.id = k.document_id WHERE d.id IS NULL) AS orphans,
+        (SELECT string_agg(d.source || '#' || k.ordinal || ':' || k.content_hash, ',' ORDER BY d.source, k.ordinal)
+           FROM chunks k JOIN documents d ON d.id = k.document_id JOIN collections c ON c.id = d.collection_id
+           WHERE c.name = ${collection}) AS content`,
+    );
+    return row;
+  }
+
+  it("a worker killed with SIGKILL mid-job: another worker retries it and the end state equals a clean run", async () => {
+    const embedder = await createOpenAIEmbedder({
+      model: "fake-embed",
+      dimensions: 32,
+      baseUrl: fake.baseURL,
+      apiKey: "test",
+    });
+    await ingestFolder({ db: database.db, embedder }, folder, { collection: "clean" });
+    const clean = await collectionState("clean");
+
+    const queued = await lore([
+      "ingest",
+      folder,
+      "--collection",
+      "killed",
+      "--sync",
+      "--no-wait",
+      "--json",
+    ]);
+    const { jobId } = JSON.parse(queued.stdout) as { jobId: string };
+    expect(jobId).toMatch(/^job_/);
+
+    const first = startLore(["worker"]);
+    const midway = await until(
+      () => getIngestJob(database.db, jobId),
+      (job) => job.status === "running" && (job.progress.filesProcessed ?? 0) >= 2,
+    );
+    expect(midway.progress.filesProcessed).toBeLessThan(14);
+    first.kill("SIGKILL");
+    await once(first, "exit");
+    expect((await getIngestJob(database.db, jobId)).status).toBe("running");
+
+    const second = startLore(["worker"]);
+    const finished = await until(
+      () => getIngestJob(database.db, jobId),
+      (job: IngestJobView) => job.status !== "running" && job.status !== "queued",
+    );
+    expect(finished).toMatchObject({ status: "succeeded", attempts: 2 });
+    const killed = await collectionState("killed");
+    expect(killed?.documents).toBe(14);
+    expect(killed?.sources).toBe(14);
+    expect(killed?.chunks).toBe(clean?.chunks);
+    expect(killed?.content).toBe(clean?.content);
+    expect(killed?.orphans).toBe(0);
+
+    // `lore ingest` waits for the worker and prints the summary; an unchanged re-run embeds nothing.
+    const before = fake.counts.embeddedTexts;
+    const again = JSON.parse(
+      (await lore(["ingest", folder, "--collection", "killed", "--sync", "--json"])).stdout,
+    );
+    expect(again).toMatchObject({
+      documents: { added: 0, updated: 0, unchanged: 14, deleted: 0 },
+      chunks: { added: 0, deleted: 0 },
+      textsEmbedded: 0,
+      skipped: [],
+    });
+    expect(fake.counts.embeddedTexts).toBe(before);
+
+    const listed = JSON.parse((await lore(["jobs", "--json"])).stdout) as { jobs: IngestJobView[] };
+    expect(listed.jobs.map((job) => job.id)).toContain(jobId);
+    const shown = JSON.parse((await lore(["jobs", jobId, "--json"])).stdout) as IngestJobView;
+    expect(shown).toMatchObject({ id: jobId, status: "succeeded", attempts: 2 });
+
+    // A graceful stop exits cleanly.
+    second.kill("SIGTERM");
+    const [code] = await once(second, "exit");
+    expect(code).toBe(0);
+  });
+});
+
+describe("lore ingest in embedded mode while `lore serve` holds the data directory", () => {
+  let dataDir: string;
+  let root: string;
+  let outside: string;
+  beforeAll(async () => {
+    dataDir = await mkdtemp(path.join(tmpdir(), "lore-handoff-data-"));
+    root = await mkdtemp(path.join(tmpdir(), "lore-handoff-root-"));
+    outside = await mkdtemp(path.join(tmpdir(), "lore-handoff-outside-"));
+    await writeFile(
+      path.join(root, "wifi.md"),
+      "# Wifi\n\nThe guest network is called Fern-Guest.\n",
+    );
+    await writeFile(path.join(outside, "secret.md"), "# Secret\n\nDo not read me.\n");
+    env = { LORE_DATA_DIR: dataDir, LORE_SAMPLE_DOCS: "off", LORE_INGEST_ROOTS: root };
+  });
+  afterAll(async () => {
+    for (const folder of [dataDir, root, outside])
+      await rm(folder, { recursive: true, force: true });
+  });
+
+  it("hands the job to the running server, and refuses a folder outside its ingest roots", async () => {
+    const server = startLore(["serve", "--port", "0"]);
+    await new Promise<void>((resolve, reject) => {
+      let output = "";
+      server.stdout?.on("data", (data: Buffer) => {
+        output += data.toString();
+        if (output.includes("Lore is listening")) resolve();
+      });
+      server.once("exit", (code) => reject(new Error(`serve exited with ${code}: ${output}`)));
+    });
+    // The server publishes its address once listening; give it a moment to write the file.
+    await sleep(300);
+    const handed = JSON.parse(
+      (await lore(["ingest", root, "--collection", "handoff", "--json"])).stdout,
+    );
+    expect(handed).toMatchObject({ collection: "handoff", documents: { added: 1 } });
+    expect(handed.jobId).toMatch(/^job_/);
+
+    const refused = await lore(["ingest", outside, "--collection", "handoff"]).catch(
+      (error: { code: number; stderr: string }) => error,
+    );
+    expect(refused).toMatchObject({ code: 1 });
+    expect((refused as { stderr: string }).stderr).toMatch(/LORE_INGEST_ROOTS/);
+
+    server.kill("SIGTERM");
+    const [code] = await once(server, "exit");
+    expect(code).toBe(0);
+    // With the server gone, the CLI opens the data directory and runs the job itself.
+    const local = JSON.parse(
+      (await lore(["ingest", outside, "--collection", "handoff", "--json"])).stdout,
+    );
+    expect(local).toMatchObject({ documents: { added: 1, unchanged: 0 } });
+  });
+});

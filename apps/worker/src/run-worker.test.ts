@@ -1,0 +1,102 @@
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { enqueueIngestJob, getIngestJob, type LoreContext } from "@lore/core";
+import { type Database, openDatabase } from "@lore/db";
+import { createTestDatabase, serveOverWire, type WireServer } from "@lore/db/testing";
+import { createLocalEmbedder, type Embedder } from "@lore/providers";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runWorker } from "./run-worker";
+
+let embedded: Database;
+let wire: WireServer;
+let folder: string;
+const pools: Database[] = [];
+
+/** A context on its own pg pool, as a separate worker process would have. */
+async function workerContext(embedder: Embedder): Promise<LoreContext> {
+  const pool = await openDatabase({ kind: "postgres", url: wire.url, poolSize: 3 });
+  pools.push(pool);
+  return { db: pool.db, embedder };
+}
+
+function slowEmbedder(ms: number): Embedder {
+  const local = createLocalEmbedder({ dimensions: 64 });
+  return {
+    ...local,
+    embed: async (texts, signal) => {
+      await sleep(ms, undefined, { signal });
+      return local.embed(texts, signal);
+    },
+  };
+}
+
+beforeAll(async () => {
+  embedded = await createTestDatabase();
+  wire = await serveOverWire(embedded, 20);
+  folder = await mkdtemp(path.join(tmpdir(), "lore-run-worker-"));
+  for (let index = 0; index < 6; index++) {
+    await mkdir(path.join(folder, `team-${index}`));
+    await writeFile(
+      path.join(folder, `team-${index}`, "handbook.md"),
+      `# Team ${index}\n\nTeam ${index} deploys on day ${index + 1} of the sprint.\n`,
+    );
+  }
+});
+afterAll(async () => {
+  for (const pool of pools) await pool.close();
+  await wire.stop();
+  await embedded.close();
+  await rm(folder, { recursive: true, force: true });
+});
+
+describe("runWorker", () => {
+  it("two workers on one queue run every job exactly once", async () => {
+    const ids: string[] = [];
+    for (let index = 0; index < 6; index++) {
+      const job = await enqueueIngestJob(embedded.db, {
+        collection: `team-${index}`,
+        path: path.join(folder, `team-${index}`),
+        sync: false,
+      });
+      ids.push(job.id);
+    }
+    const workers = [
+      runWorker(await workerContext(slowEmbedder(30)), { workerId: "one", pollMs: 50 }),
+      runWorker(await workerContext(slowEmbedder(30)), { workerId: "two", pollMs: 50 }),
+    ];
+    for (;;) {
+      const jobs = await Promise.all(ids.map((id) => getIngestJob(embedded.db, id)));
+      if (jobs.every((job) => job.status === "succeeded")) {
+        // Run twice, a job would show a second attempt or find its document already there.
+        for (const job of jobs) {
+          expect(job.attempts).toBe(1);
+          expect(job.summary?.documents).toMatchObject({ added: 1, unchanged: 0 });
+        }
+        break;
+      }
+      await sleep(50);
+    }
+    await Promise.all(workers.map((worker) => worker.stop()));
+  });
+
+  it("a graceful stop hands the running job back to the queue at once", async () => {
+    const { id } = await enqueueIngestJob(embedded.db, {
+      collection: "slow",
+      path: path.join(folder, "team-0"),
+      sync: false,
+    });
+    const worker = runWorker(await workerContext(slowEmbedder(5000)), {
+      workerId: "stopping",
+      pollMs: 50,
+      leaseMs: 60_000,
+    });
+    for (;;) {
+      if ((await getIngestJob(embedded.db, id)).status === "running") break;
+      await sleep(20);
+    }
+    await worker.stop();
+    expect(await getIngestJob(embedded.db, id)).toMatchObject({ status: "queued", attempts: 0 });
+  });
+});

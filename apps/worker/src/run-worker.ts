@@ -1,0 +1,82 @@
+// The ingestion worker loop: claims jobs from the Postgres queue, runs them, and stops gracefully.
+import { randomBytes } from "node:crypto";
+import { hostname } from "node:os";
+import { setTimeout as sleep } from "node:timers/promises";
+import {
+  type LoreContext,
+  type ProcessJobOptions,
+  processNextIngestJob,
+  type RetryPolicy,
+} from "@lore/core";
+import type { Logger } from "pino";
+
+export interface WorkerOptions {
+  /** Shown in `ingest_jobs.worker_id`; unique per running worker by default. */
+  workerId?: string;
+  /** Jobs run at once by this worker. */
+  concurrency?: number;
+  /** A job whose worker stops heartbeating for this long is claimed again by another worker. */
+  leaseMs?: number;
+  /** Pause between polls of an empty queue. */
+  pollMs?: number;
+  logger?: Logger;
+  ingest?: ProcessJobOptions["ingest"];
+  retry?: RetryPolicy;
+}
+
+export interface RunningWorker {
+  readonly id: string;
+  /** Stops claiming, hands the jobs it is running back to the queue, and resolves when done. */
+  stop(): Promise<void>;
+  /** Settles when the loop has ended. */
+  readonly done: Promise<void>;
+}
+
+export const DEFAULT_WORKER_LEASE_MS = 30_000;
+export const DEFAULT_WORKER_POLL_MS = 1000;
+
+export function runWorker(context: LoreContext, options: WorkerOptions = {}): RunningWorker {
+  const id = options.workerId ?? `${hostname()}-${process.pid}-${randomBytes(3).toString("hex")}`;
+  const stopping = new AbortController();
+  const pollMs = options.pollMs ?? DEFAULT_WORKER_POLL_MS;
+  const logger = options.logger;
+  const slot = async (): Promise<void> => {
+    while (!stopping.signal.aborted) {
+      const outcome = await processNextIngestJob(context, {
+        workerId: id,
+        leaseMs: options.leaseMs ?? DEFAULT_WORKER_LEASE_MS,
+        signal: stopping.signal,
+        ...(options.ingest ? { ingest: options.ingest } : {}),
+        ...(options.retry ? { retry: options.retry } : {}),
+      }).catch((error: unknown) => {
+        // The database is unreachable or similar: keep polling, the queue keeps the jobs.
+        logger?.error({ err: error, workerId: id }, "could not claim or run a job");
+        return null;
+      });
+      if (outcome) {
+        const { job, status, error } = outcome;
+        const fields = { jobId: job.id, attempt: job.attempts, status, workerId: id };
+        if (error) logger?.warn({ ...fields, error }, "ingest job did not succeed");
+        else logger?.info(fields, "ingest job finished");
+        continue;
+      }
+      // Jitter keeps several idle workers from polling in lockstep.
+      const pause = pollMs / 2 + Math.random() * pollMs;
+      await sleep(pause, undefined, { signal: stopping.signal }).catch(() => {});
+    }
+  };
+  logger?.info({ workerId: id }, "worker started");
+  const done = Promise.all(
+    Array.from({ length: Math.max(1, options.concurrency ?? 1) }, () => slot()),
+  ).then(() => {
+    logger?.info({ workerId: id }, "worker stopped");
+  });
+  return {
+    id,
+    done,
+    stop: async () => {
+      stopping.abort(new Error("the worker is stopping"));
+      await done;
+    },
+  };
+}

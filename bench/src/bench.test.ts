@@ -1,0 +1,89 @@
+// Smoke test of the benchmark harness at tiny sizes, so `pnpm bench` cannot silently rot.
+import { mkdtemp, readdir, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { openDatabase } from "@lore/db";
+import { serveOverWire } from "@lore/db/testing";
+import { startFakeOpenAI } from "@lore/fake-openai";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { scaleChartSvg } from "./chart";
+import { generateCorpusFolder } from "./corpus";
+import { runLangchainRecipe } from "./langchain-recipe";
+import { benchScale } from "./scale-bench";
+
+let scratch: string;
+beforeAll(async () => {
+  scratch = await mkdtemp(path.join(tmpdir(), "lore-bench-test-"));
+});
+afterAll(async () => {
+  await rm(scratch, { recursive: true, force: true });
+});
+
+describe("bench harness", () => {
+  it("generates a corpus of the asked size from the sample docs, the same every run", async () => {
+    const first = await generateCorpusFolder(path.join(scratch, "a"), {
+      files: 3,
+      totalBytes: 30_000,
+    });
+    const second = await generateCorpusFolder(path.join(scratch, "b"), {
+      files: 3,
+      totalBytes: 30_000,
+    });
+    expect(first.files).toBe(3);
+    expect(first.bytes).toBeGreaterThanOrEqual(30_000);
+    expect(second.bytes).toBe(first.bytes);
+    const files = await readdir(path.join(scratch, "a"), { recursive: true });
+    expect(files.filter((file) => file.endsWith(".md"))).toHaveLength(3);
+  });
+
+  it("measures HNSW recall@10 against exact search and charts the latency", async () => {
+    const result = await benchScale({
+      sizes: [150, 300],
+      dimensions: 64,
+      hnsw: { m: 8, efConstruction: 32 },
+      efSearch: [40],
+      queries: 4,
+    });
+    expect(result.points.map((point) => point.chunks)).toEqual([150, 300]);
+    for (const point of result.points) {
+      expect(point.annUsesIndex).toBe(true);
+      expect(point.ann[0]?.recallAt10).toBeGreaterThan(0.5);
+      expect(point.searchVerbMs.p50).toBeGreaterThan(0);
+    }
+    const svg = scaleChartSvg(result);
+    expect(svg).toMatch(/^<svg /);
+    expect(svg.match(/<polyline /g)).toHaveLength(5);
+  });
+
+  it("runs the LangChain.js baseline recipe against a wire Postgres and the fake embedding server", async () => {
+    const fake = await startFakeOpenAI({ embeddingDimensions: 32 });
+    const database = await openDatabase({ kind: "pglite-memory" });
+    const wire = await serveOverWire(database);
+    try {
+      const corpus = await generateCorpusFolder(path.join(scratch, "recipe"), {
+        files: 2,
+        totalBytes: 8_000,
+      });
+      const result = await runLangchainRecipe({
+        folder: corpus.folder,
+        databaseUrl: wire.url,
+        baseUrl: fake.baseURL,
+        dimensions: 32,
+        chunkSize: 1000,
+        chunkOverlap: 150,
+      });
+      expect(result.documents).toBe(2);
+      expect(result.chunks).toBeGreaterThan(2);
+      // Every chunk embedded, plus the query.
+      expect(fake.counts.embeddedTexts).toBe(result.chunks + 1);
+      const rows = await database.pglite?.query<{ total: number }>(
+        "SELECT count(*)::int AS total FROM langchain_bench",
+      );
+      expect(rows?.rows[0]?.total).toBe(result.chunks);
+    } finally {
+      await wire.stop();
+      await database.close();
+      await fake.close();
+    }
+  });
+});

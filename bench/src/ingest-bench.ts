@@ -1,0 +1,221 @@
+// `bench ingest`: time to searchable for `lore ingest` (worker + CLI, or embedded), its re-sync, and the LangChain.js recipe.
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { DEFAULT_CHUNKING } from "@lore/core";
+import { generateCorpusFolder } from "./corpus";
+import { type BenchDatabase, openBenchDatabase } from "./database";
+import { type EmbeddingCalls, startFakeEmbeddings } from "./fake-embeddings";
+import type { RecipeInput, RecipeResult } from "./langchain-recipe";
+import { describeMachine, type Machine } from "./machine";
+import { LORE_MAIN, runTs, startBackground, waitFor } from "./processes";
+import { progress, round } from "./stats";
+
+const RECIPE_MAIN = fileURLToPath(new URL("./langchain-recipe.ts", import.meta.url));
+
+export interface IngestBenchOptions {
+  /** A folder to ingest; a corpus is generated from the sample docs when omitted. */
+  folder?: string;
+  mode: "server" | "embedded";
+  databaseUrl?: string;
+  embedLatencyMs: number;
+  dimensions: number;
+  baseline?: "langchain";
+  /** Size of the generated corpus. */
+  files: number;
+  megabytes: number;
+}
+
+/**
+ * Where the wall clock went, from the embedding server's side: start-up and reading before the
+ * first embedding request, the window in which embedding calls were made, and the writes and
+ * completion after the last answer. Undefined when nothing was embedded.
+ */
+export interface Timeline {
+  beforeFirstEmbeddingMs: number;
+  embeddingWindowMs: number;
+  afterLastEmbeddingMs: number;
+}
+
+function timelineOf(
+  startedAt: number,
+  endedAt: number,
+  calls: EmbeddingCalls,
+): Timeline | undefined {
+  if (calls.calls === 0) return undefined;
+  return {
+    beforeFirstEmbeddingMs: calls.firstAt - startedAt,
+    embeddingWindowMs: calls.lastDoneAt - calls.firstAt,
+    afterLastEmbeddingMs: endedAt - calls.lastDoneAt,
+  };
+}
+
+export interface LoreIngestRun {
+  wallMs: number;
+  timeline: Timeline | undefined;
+  /** The job's own `ms` (from claim to done), without process start-up. */
+  jobMs: number | undefined;
+  documents: unknown;
+  chunks: unknown;
+  textsEmbedded: number | undefined;
+  chunksPerSecond: number | undefined;
+  stages: unknown;
+  embeddings: EmbeddingCalls;
+  peakRssMiB: { ingestCli: number; worker?: number };
+}
+
+export interface IngestBenchResult {
+  benchmark: "ingest";
+  machine: Machine;
+  mode: "server" | "embedded";
+  database: BenchDatabase["kind"] | "pglite-embedded";
+  embedLatencyMs: number;
+  dimensions: number;
+  corpus: { folder: string; generated: boolean; files?: number; bytes?: number };
+  lore: LoreIngestRun;
+  resync: LoreIngestRun & { percentOfFirst: number };
+  baseline?: RecipeResult & {
+    recipe: string;
+    wallMs: number;
+    peakRssMiB: number;
+    timeline: Timeline | undefined;
+    embeddings: EmbeddingCalls;
+    chunksPerSecond: number;
+  };
+  /** Baseline wall clock / Lore wall clock: above 2 meets the issue's target. */
+  speedup?: number;
+}
+
+export async function benchIngest(options: IngestBenchOptions): Promise<IngestBenchResult> {
+  const scratch = await mkdtemp(path.join(tmpdir(), "lore-bench-ingest-"));
+  const cleanups: (() => Promise<void>)[] = [() => rm(scratch, { recursive: true, force: true })];
+  try {
+    let corpus: IngestBenchResult["corpus"];
+    if (options.folder) {
+      corpus = { folder: path.resolve(options.folder), generated: false };
+    } else {
+      const generated = await generateCorpusFolder(path.join(scratch, "corpus"), {
+        files: options.files,
+        totalBytes: options.megabytes * 1024 * 1024,
+      });
+      corpus = { ...generated, generated: true };
+      progress(
+        `generated ${generated.files} files, ${round(generated.bytes / 1024 / 1024, 2)} MiB`,
+      );
+    }
+    const fake = await startFakeEmbeddings({
+      latencyMs: options.embedLatencyMs,
+      dimensions: options.dimensions,
+    });
+    cleanups.push(() => fake.close());
+    const needsWire = options.mode === "server" || options.baseline === "langchain";
+    const database = needsWire ? await openBenchDatabase(options.databaseUrl) : undefined;
+    if (database) cleanups.push(() => database.close());
+
+    const environment: NodeJS.ProcessEnv = {
+      ...process.env,
+      LORE_EMBED_PROVIDER: "openai",
+      OPENAI_BASE_URL: fake.baseUrl,
+      OPENAI_API_KEY: "bench",
+      LORE_EMBED_DIMENSIONS: String(options.dimensions),
+      LORE_CHAT_PROVIDER: "extractive",
+      LORE_AUTH: "off",
+      LORE_LOG_LEVEL: "info",
+      LORE_SAMPLE_DOCS: "off",
+      LORE_DATA_DIR: path.join(scratch, "data"),
+    };
+    if (options.mode === "server" && database) environment.DATABASE_URL = database.url;
+    else delete environment.DATABASE_URL;
+
+    let workerRss: (() => Promise<number>) | undefined;
+    if (options.mode === "server") {
+      const worker = startBackground(LORE_MAIN, ["worker"], environment);
+      cleanups.push(() => worker.stop());
+      await waitFor(
+        async () => worker.output().includes("worker started"),
+        60_000,
+        () =>
+          worker.child.exitCode === null ? undefined : `lore worker exited: ${worker.output()}`,
+      );
+      workerRss = () => worker.peakRssMiB();
+      progress("lore worker is up");
+    }
+    const ingest = async (sync: boolean): Promise<LoreIngestRun> => {
+      await fake.reset();
+      const args = ["ingest", corpus.folder, "--collection", "bench", "--json"];
+      const startedAt = Date.now();
+      const run = await runTs(LORE_MAIN, sync ? [...args, "--sync"] : args, environment);
+      const endedAt = Date.now();
+      const embeddings = await fake.calls();
+      const summary = JSON.parse(run.stdout) as Record<string, unknown>;
+      const textsEmbedded =
+        typeof summary.textsEmbedded === "number" ? summary.textsEmbedded : undefined;
+      const written = (summary.chunks as { added?: number } | undefined)?.added;
+      return {
+        wallMs: Math.round(run.wallMs),
+        timeline: timelineOf(startedAt, endedAt, embeddings),
+        jobMs: typeof summary.ms === "number" ? summary.ms : undefined,
+        documents: summary.documents,
+        chunks: summary.chunks,
+        textsEmbedded,
+        chunksPerSecond: written === undefined ? undefined : round(written / (run.wallMs / 1000)),
+        stages: summary.stages,
+        embeddings,
+        peakRssMiB: {
+          ingestCli: run.peakRssMiB,
+          ...(workerRss ? { worker: await workerRss() } : {}),
+        },
+      };
+    };
+    progress(`lore ingest (${options.mode}) ...`);
+    const lore = await ingest(false);
+    progress(`lore ingest: ${lore.wallMs} ms; re-sync ...`);
+    const resync = await ingest(true);
+    progress(`lore re-sync: ${resync.wallMs} ms`);
+
+    let baseline: IngestBenchResult["baseline"];
+    if (options.baseline === "langchain" && database) {
+      await fake.reset();
+      progress("LangChain.js recipe ...");
+      const input: RecipeInput = {
+        folder: corpus.folder,
+        databaseUrl: database.url,
+        baseUrl: fake.baseUrl,
+        dimensions: options.dimensions,
+        chunkSize: DEFAULT_CHUNKING.chunkSize,
+        chunkOverlap: DEFAULT_CHUNKING.chunkOverlap,
+      };
+      const startedAt = Date.now();
+      const run = await runTs(RECIPE_MAIN, [JSON.stringify(input)], process.env);
+      const endedAt = Date.now();
+      const result = JSON.parse(run.stdout) as RecipeResult;
+      const embeddings = await fake.calls();
+      baseline = {
+        recipe:
+          "RecursiveCharacterTextSplitter + OpenAIEmbeddings (batchSize default) + PGVectorStore.addDocuments + createHnswIndex",
+        ...result,
+        wallMs: Math.round(run.wallMs),
+        peakRssMiB: run.peakRssMiB,
+        timeline: timelineOf(startedAt, endedAt, embeddings),
+        embeddings,
+        chunksPerSecond: round(result.chunks / (run.wallMs / 1000)),
+      };
+      progress(`LangChain.js recipe: ${baseline.wallMs} ms`);
+    }
+    return {
+      benchmark: "ingest",
+      machine: describeMachine(),
+      mode: options.mode,
+      database: options.mode === "embedded" ? "pglite-embedded" : (database?.kind ?? "postgres"),
+      embedLatencyMs: options.embedLatencyMs,
+      dimensions: options.dimensions,
+      corpus,
+      lore,
+      resync: { ...resync, percentOfFirst: round((resync.wallMs / lore.wallMs) * 100) },
+      ...(baseline ? { baseline, speedup: round(baseline.wallMs / lore.wallMs, 2) } : {}),
+    };
+  } finally {
+    for (const cleanup of cleanups.reverse()) await cleanup().catch(() => {});
+  }
+}

@@ -1,0 +1,218 @@
+#!/usr/bin/env node
+// `pnpm bench`: ingest, query-load and scale benchmarks; each prints one JSON object on stdout, progress on stderr.
+import { mkdir, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { DEFAULT_HNSW, DEFAULT_HNSW_EF_SEARCH } from "@lore/db";
+import { Command, InvalidArgumentError } from "commander";
+import { scaleChartSvg } from "./chart";
+import { benchIngest } from "./ingest-bench";
+import { benchQuery } from "./query-bench";
+import { benchScale } from "./scale-bench";
+
+function integer(name: string, min: number, max: number) {
+  return (value: string): number => {
+    const number = Number(value);
+    if (!Number.isInteger(number) || number < min || number > max) {
+      throw new InvalidArgumentError(`${name} must be an integer from ${min} to ${max}`);
+    }
+    return number;
+  };
+}
+
+function printJson(value: unknown): void {
+  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+}
+
+const program = new Command("bench")
+  .description(
+    "Lore's benchmarks; each prints one JSON object on stdout (progress on stderr; use `pnpm --silent bench`). Without DATABASE_URL or --database-url they run on PGlite (WASM Postgres + pgvector, one backend): numbers for a real Postgres need a real one.",
+  )
+  .showHelpAfterError();
+
+program
+  .command("ingest [dir]")
+  .description(
+    "time to searchable for `lore worker` + `lore ingest --json` (or embedded `lore ingest`), its unchanged re-sync, and optionally the LangChain.js recipe on the same database, embedding server and files",
+  )
+  .option(
+    "--mode <mode>",
+    "server (worker + CLI over DATABASE_URL) or embedded (PGlite data dir)",
+    "server",
+  )
+  .option(
+    "--database-url <url>",
+    "a real Postgres with pgvector (default: DATABASE_URL, else PGlite over the wire)",
+  )
+  .option(
+    "--embed-latency-ms <ms>",
+    "latency of every embedding call",
+    integer("--embed-latency-ms", 0, 60_000),
+    300,
+  )
+  .option("--dimensions <n>", "embedding size", integer("--dimensions", 8, 2000), 1536)
+  .option("--baseline <name>", "also run this recipe side by side: langchain")
+  .option(
+    "--files <n>",
+    "files in the generated corpus (no dir)",
+    integer("--files", 1, 100_000),
+    76,
+  )
+  .option("--megabytes <n>", "size of the generated corpus (no dir)", Number, 3)
+  .action(
+    async (
+      folder: string | undefined,
+      options: {
+        mode: string;
+        databaseUrl?: string;
+        embedLatencyMs: number;
+        dimensions: number;
+        baseline?: string;
+        files: number;
+        megabytes: number;
+      },
+    ) => {
+      if (options.mode !== "server" && options.mode !== "embedded") {
+        throw new InvalidArgumentError("--mode must be server or embedded");
+      }
+      if (options.baseline !== undefined && options.baseline !== "langchain") {
+        throw new InvalidArgumentError("--baseline must be langchain");
+      }
+      if (!(options.megabytes > 0)) throw new InvalidArgumentError("--megabytes must be positive");
+      const databaseUrl = options.databaseUrl ?? process.env.DATABASE_URL;
+      printJson(
+        await benchIngest({
+          mode: options.mode,
+          embedLatencyMs: options.embedLatencyMs,
+          dimensions: options.dimensions,
+          files: options.files,
+          megabytes: options.megabytes,
+          ...(folder ? { folder } : {}),
+          ...(databaseUrl ? { databaseUrl } : {}),
+          ...(options.baseline === "langchain" ? { baseline: "langchain" as const } : {}),
+        }),
+      );
+    },
+  );
+
+program
+  .command("query [dir]")
+  .description(
+    "load /v1/search and /v1/ask (extractive) of `lore serve` with autocannon: requests/s, p50/p95/p99, errors (sample docs, or [dir] ingested first)",
+  )
+  .option("--concurrency <n>", "connections", integer("--concurrency", 1, 1024), 16)
+  .option("--duration <seconds>", "seconds of load per route", integer("--duration", 1, 3600), 10)
+  .option(
+    "--database-url <url>",
+    "serve from a real Postgres (default: DATABASE_URL, else embedded PGlite)",
+  )
+  .action(
+    async (
+      folder: string | undefined,
+      options: { concurrency: number; duration: number; databaseUrl?: string },
+    ) => {
+      const databaseUrl = options.databaseUrl ?? process.env.DATABASE_URL;
+      printJson(
+        await benchQuery({
+          concurrency: options.concurrency,
+          durationSeconds: options.duration,
+          ...(folder ? { folder } : {}),
+          ...(databaseUrl ? { databaseUrl } : {}),
+        }),
+      );
+    },
+  );
+
+function integerList(name: string, min: number, max: number) {
+  const one = integer(name, min, max);
+  return (value: string): number[] => value.split(",").map((part) => one(part.trim()));
+}
+
+program
+  .command("scale")
+  .description(
+    "search latency (p50/p95) and recall@10 of the HNSW index against exact search, at growing numbers of chunks generated from the sample docs",
+  )
+  .option(
+    "--sizes <list>",
+    "chunk counts",
+    integerList("--sizes", 10, 10_000_000),
+    [10_000, 100_000],
+  )
+  .option(
+    "--dimensions <n>",
+    "embedding size (local embedder)",
+    integer("--dimensions", 8, 2000),
+    1024,
+  )
+  .option("--m <n>", "HNSW m", integer("--m", 2, 100), DEFAULT_HNSW.m)
+  .option(
+    "--ef-construction <n>",
+    "HNSW ef_construction",
+    integer("--ef-construction", 4, 1000),
+    DEFAULT_HNSW.efConstruction,
+  )
+  .option(
+    "--ef-search <list>",
+    "hnsw.ef_search values to measure; the first is used for the search verb",
+    integerList("--ef-search", 1, 1000),
+    [DEFAULT_HNSW_EF_SEARCH, 40, 200],
+  )
+  .option("--queries <n>", "queries per measurement", integer("--queries", 1, 10_000), 50)
+  .option(
+    "--iterative-scan <mode>",
+    "hnsw.iterative_scan: off, relaxed_order or strict_order (default: Lore's session setting, relaxed_order)",
+  )
+  .option(
+    "--database-url <url>",
+    "a real Postgres with pgvector (default: DATABASE_URL, else in-process PGlite)",
+  )
+  .option("--svg <file>", "also write the latency chart here")
+  .action(
+    async (options: {
+      sizes: number[];
+      dimensions: number;
+      m: number;
+      efConstruction: number;
+      efSearch: number[];
+      queries: number;
+      iterativeScan?: string;
+      databaseUrl?: string;
+      svg?: string;
+    }) => {
+      const iterativeScan = options.iterativeScan;
+      if (
+        iterativeScan !== undefined &&
+        iterativeScan !== "off" &&
+        iterativeScan !== "relaxed_order" &&
+        iterativeScan !== "strict_order"
+      ) {
+        throw new InvalidArgumentError(
+          "--iterative-scan must be off, relaxed_order or strict_order",
+        );
+      }
+      const databaseUrl = options.databaseUrl ?? process.env.DATABASE_URL;
+      const result = await benchScale({
+        sizes: options.sizes,
+        dimensions: options.dimensions,
+        hnsw: { m: options.m, efConstruction: options.efConstruction },
+        efSearch: options.efSearch,
+        queries: options.queries,
+        ...(iterativeScan ? { iterativeScan } : {}),
+        ...(databaseUrl ? { databaseUrl } : {}),
+      });
+      if (options.svg) {
+        await mkdir(path.dirname(path.resolve(options.svg)), { recursive: true });
+        await writeFile(options.svg, scaleChartSvg(result));
+      }
+      printJson(result);
+    },
+  );
+
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  process.stderr.write(
+    `bench: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+  );
+  process.exit(1);
+}

@@ -1,0 +1,277 @@
+// `bench scale`: HNSW search latency and recall@10 against exact search at growing corpus sizes.
+import { createHash } from "node:crypto";
+import { type Collection, ensureCollection, type LoreContext, search } from "@lore/core";
+import {
+  chunks,
+  documents,
+  ensureVectorIndex,
+  type HnswParameters,
+  type LoreDb,
+  migrate,
+  openDatabase,
+  queryRows,
+  vectorCast,
+} from "@lore/db";
+import { createLocalEmbedder, type Embedder } from "@lore/providers";
+import { sql } from "drizzle-orm";
+import { BENCH_QUESTIONS, type ChunkText, generateChunkTexts } from "./corpus";
+import { describeMachine, type Machine } from "./machine";
+import { latencySummary, progress, round } from "./stats";
+
+export interface ScaleBenchOptions {
+  sizes: number[];
+  dimensions: number;
+  hnsw: HnswParameters;
+  /** ef_search values measured at each size (pgvector's default is 40). */
+  efSearch: number[];
+  queries: number;
+  /** hnsw.iterative_scan for the measured session; unset: Lore's own session setting. */
+  iterativeScan?: "off" | "relaxed_order" | "strict_order";
+  databaseUrl?: string;
+}
+
+export interface ScalePoint {
+  chunks: number;
+  insertMs: number;
+  indexBuildMs: number;
+  /** Whether the planner used the HNSW index for the ANN query (EXPLAIN). */
+  annUsesIndex: boolean;
+  exactMs: { p50: number; p95: number };
+  ann: { efSearch: number; recallAt10: number; latencyMs: { p50: number; p95: number } }[];
+  /** The whole /v1/search verb (embed + hybrid retrieval: ANN + BM25 + fusion) at the default ef_search. */
+  searchVerbMs: { p50: number; p95: number; p99: number };
+}
+
+export interface ScaleBenchResult {
+  benchmark: "scale";
+  machine: Machine;
+  database: "pglite-embedded" | "postgres";
+  dimensions: number;
+  hnsw: { m: number; efConstruction: number; efSearch: number[]; iterativeScan: string };
+  queries: number;
+  points: ScalePoint[];
+}
+
+const COLLECTION = "bench-scale";
+const DOCUMENT_SIZE = 50;
+const INSERT_BATCH = 250;
+
+export async function benchScale(options: ScaleBenchOptions): Promise<ScaleBenchResult> {
+  const sizes = [...options.sizes].sort((left, right) => left - right);
+  const database = await openDatabase(
+    options.databaseUrl
+      ? { kind: "postgres", url: options.databaseUrl, poolSize: 1 }
+      : { kind: "pglite-memory" },
+  );
+  try {
+    await migrate(database);
+    if (options.iterativeScan) {
+      await database.db.execute(sql.raw(`SET hnsw.iterative_scan = ${options.iterativeScan}`));
+    }
+    const embedder = createLocalEmbedder({ dimensions: options.dimensions });
+    const context: LoreContext = { db: database.db, embedder };
+    const collection = await ensureCollection(database.db, COLLECTION, embedder);
+    const largest = sizes.at(-1) ?? 0;
+    progress(`generating ${largest} chunk texts ...`);
+    const texts = await generateChunkTexts(largest);
+    const queries = benchQueries(texts, options.queries);
+    const queryVectors = await embedder.embed(queries);
+    const points: ScalePoint[] = [];
+    let inserted = 0;
+    for (const size of sizes) {
+      // The index is dropped while rows go in and rebuilt after: the build time is the measured cost.
+      await dropVectorIndex(database.db, options.dimensions);
+      const insertStarted = performance.now();
+      await insertChunks(database.db, embedder, collection, texts.slice(inserted, size), inserted);
+      inserted = size;
+      const insertMs = performance.now() - insertStarted;
+      progress(`${size} chunks inserted in ${Math.round(insertMs)} ms; building HNSW ...`);
+      const buildStarted = performance.now();
+      await ensureVectorIndex(database.db, options.dimensions, options.hnsw);
+      await database.db.execute(sql`ANALYZE chunks`);
+      const indexBuildMs = performance.now() - buildStarted;
+      progress(
+        `HNSW (m=${options.hnsw.m}, ef_construction=${options.hnsw.efConstruction}) built in ${Math.round(indexBuildMs)} ms`,
+      );
+      const exact = await timeQueries(database.db, collection, queryVectors, { exact: true });
+      const ann: ScalePoint["ann"] = [];
+      for (const efSearch of options.efSearch) {
+        await database.db.execute(sql.raw(`SET hnsw.ef_search = ${Math.trunc(efSearch)}`));
+        const approximate = await timeQueries(database.db, collection, queryVectors, {
+          exact: false,
+        });
+        const recall =
+          approximate.ids.reduce((sum, ids, index) => {
+            const truth = new Set(exact.ids[index]);
+            return sum + ids.filter((id) => truth.has(id)).length / Math.max(1, truth.size);
+          }, 0) / Math.max(1, approximate.ids.length);
+        ann.push({
+          efSearch,
+          recallAt10: round(recall, 3),
+          latencyMs: pick(latencySummary(approximate.ms)),
+        });
+      }
+      await database.db.execute(
+        sql.raw(`SET hnsw.ef_search = ${Math.trunc(options.efSearch[0] ?? 40)}`),
+      );
+      const verbMs: number[] = [];
+      for (const query of queries) {
+        const started = performance.now();
+        await search(context, { query, collection: COLLECTION, topK: 10 });
+        verbMs.push(performance.now() - started);
+      }
+      const point: ScalePoint = {
+        chunks: size,
+        insertMs: Math.round(insertMs),
+        indexBuildMs: Math.round(indexBuildMs),
+        annUsesIndex: await annUsesIndex(database.db, collection, queryVectors[0] ?? []),
+        exactMs: pick(latencySummary(exact.ms)),
+        ann,
+        searchVerbMs: latencySummary(verbMs),
+      };
+      progress(`${size}: ${JSON.stringify(point)}`);
+      points.push(point);
+    }
+    return {
+      benchmark: "scale",
+      machine: describeMachine(),
+      database: options.databaseUrl ? "postgres" : "pglite-embedded",
+      dimensions: options.dimensions,
+      hnsw: {
+        m: options.hnsw.m,
+        efConstruction: options.hnsw.efConstruction,
+        efSearch: options.efSearch,
+        iterativeScan: await currentSetting(database.db, "hnsw.iterative_scan"),
+      },
+      queries: queries.length,
+      points,
+    };
+  } finally {
+    await database.close();
+  }
+}
+
+function pick(summary: { p50: number; p95: number }): { p50: number; p95: number } {
+  return { p50: summary.p50, p95: summary.p95 };
+}
+
+/** The sample-docs questions, then the opening words of varied chunks, as realistic short queries. */
+function benchQueries(texts: readonly ChunkText[], count: number): string[] {
+  const queries: string[] = [...BENCH_QUESTIONS].slice(0, count);
+  for (let index = 0; queries.length < count && texts.length > 0; index++) {
+    const text = texts[(index * 7919) % texts.length] as ChunkText;
+    queries.push(
+      text.text
+        .replace(/[#*`|>-]/g, " ")
+        .split(/\s+/)
+        .filter(Boolean)
+        .slice(0, 8)
+        .join(" "),
+    );
+  }
+  return queries;
+}
+
+async function dropVectorIndex(db: LoreDb, dimensions: number): Promise<void> {
+  await db.execute(sql.raw(`DROP INDEX IF EXISTS chunks_embedding_hnsw_${Math.trunc(dimensions)}`));
+}
+
+async function insertChunks(
+  db: LoreDb,
+  embedder: Embedder,
+  collection: Collection,
+  texts: readonly ChunkText[],
+  offset: number,
+): Promise<void> {
+  for (let start = 0; start < texts.length; start += INSERT_BATCH) {
+    const batch = texts.slice(start, start + INSERT_BATCH);
+    const vectors = await embedder.embed(batch.map((chunk) => chunk.text));
+    await db.transaction(async (transaction) => {
+      const firstDocument = Math.floor((offset + start) / DOCUMENT_SIZE);
+      const lastDocument = Math.floor((offset + start + batch.length - 1) / DOCUMENT_SIZE);
+      const documentRows = [];
+      for (let number = firstDocument; number <= lastDocument; number++) {
+        documentRows.push({
+          id: `doc_bench${number}`,
+          collectionId: collection.id,
+          source: `generated/doc-${number}.md`,
+          title: `Generated ${number}`,
+          contentHash: String(number),
+          mimeType: "text/markdown",
+        });
+      }
+      await transaction.insert(documents).values(documentRows).onConflictDoNothing();
+      await transaction.insert(chunks).values(
+        batch.map((chunk, index) => {
+          const position = offset + start + index;
+          return {
+            id: `chk_bench${position}`,
+            documentId: `doc_bench${Math.floor(position / DOCUMENT_SIZE)}`,
+            collectionId: collection.id,
+            ordinal: position % DOCUMENT_SIZE,
+            text: chunk.text,
+            heading: chunk.heading,
+            startLine: 1,
+            endLine: chunk.text.split("\n").length,
+            tokenCount: chunk.text.split(/\s+/).length,
+            contentHash: createHash("sha256").update(chunk.text).digest("hex"),
+            embedding: vectors[index] ?? [],
+          };
+        }),
+      );
+    });
+  }
+}
+
+// The vector half of hybrid retrieval (same cast and predicate, so the same partial index applies).
+function annQuery(collection: Collection, vector: readonly number[]) {
+  const cast = sql.raw(vectorCast(collection.embeddingDimensions));
+  const dimensions = sql.raw(String(Math.trunc(collection.embeddingDimensions)));
+  const literal = `[${vector.join(",")}]`;
+  return sql`SELECT c.id FROM chunks c
+    WHERE c.collection_id = ${collection.id} AND vector_dims(c.embedding) = ${dimensions}
+    ORDER BY c.embedding::${cast} <=> ${literal}::${cast}
+    LIMIT 10`;
+}
+
+async function timeQueries(
+  db: LoreDb,
+  collection: Collection,
+  vectors: readonly number[][],
+  options: { exact: boolean },
+): Promise<{ ids: string[][]; ms: number[] }> {
+  const ids: string[][] = [];
+  const ms: number[] = [];
+  for (const vector of vectors) {
+    const started = performance.now();
+    const rows = options.exact
+      ? await db.transaction(async (transaction) => {
+          await transaction.execute(sql`SET LOCAL enable_indexscan = off`);
+          return queryRows<{ id: string }>(transaction, annQuery(collection, vector));
+        })
+      : await queryRows<{ id: string }>(db, annQuery(collection, vector));
+    ms.push(performance.now() - started);
+    ids.push(rows.map((row) => row.id));
+  }
+  return { ids, ms };
+}
+
+async function annUsesIndex(
+  db: LoreDb,
+  collection: Collection,
+  vector: readonly number[],
+): Promise<boolean> {
+  const plan = await queryRows<{ "QUERY PLAN": string }>(
+    db,
+    sql`EXPLAIN ${annQuery(collection, vector)}`,
+  );
+  return plan.some((row) => row["QUERY PLAN"].includes("chunks_embedding_hnsw"));
+}
+
+async function currentSetting(db: LoreDb, name: string): Promise<string> {
+  const [row] = await queryRows<{ value: string }>(
+    db,
+    sql`SELECT current_setting(${name}) AS value`,
+  );
+  return row?.value ?? "";
+}

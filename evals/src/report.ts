@@ -1,0 +1,196 @@
+// Writes eval results (JSON + markdown), checks them against thresholds, and compares two runs.
+import { mkdir, readFile, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { z } from "zod";
+import type { GoldenMetrics, GoldenReport } from "./golden";
+
+export const RESULTS_DIR = fileURLToPath(new URL("../results", import.meta.url));
+export const THRESHOLDS_FILE = fileURLToPath(new URL("../thresholds.json", import.meta.url));
+
+type MetricName = keyof GoldenMetrics;
+
+/** Display order, labels, and which direction is better. */
+export const METRICS: {
+  name: MetricName;
+  label: string;
+  higherIsBetter: boolean;
+  unit: "" | "ms";
+}[] = [
+  { name: "recallAt1", label: "recall@1", higherIsBetter: true, unit: "" },
+  { name: "recallAt5", label: "recall@5", higherIsBetter: true, unit: "" },
+  { name: "recallAt10", label: "recall@10", higherIsBetter: true, unit: "" },
+  { name: "mrrAt10", label: "MRR@10", higherIsBetter: true, unit: "" },
+  { name: "ndcgAt10", label: "nDCG@10", higherIsBetter: true, unit: "" },
+  { name: "keyFactRecall", label: "key-fact recall", higherIsBetter: true, unit: "" },
+  { name: "citationPrecision", label: "citation precision", higherIsBetter: true, unit: "" },
+  { name: "abstentionAccuracy", label: "abstention accuracy", higherIsBetter: true, unit: "" },
+  { name: "falseAbstentionRate", label: "false-abstention rate", higherIsBetter: false, unit: "" },
+  { name: "searchP50Ms", label: "search p50", higherIsBetter: false, unit: "ms" },
+  { name: "searchP95Ms", label: "search p95", higherIsBetter: false, unit: "ms" },
+  { name: "askP50Ms", label: "ask p50", higherIsBetter: false, unit: "ms" },
+  { name: "askP95Ms", label: "ask p95", higherIsBetter: false, unit: "ms" },
+];
+
+const MetricName = z.enum(METRICS.map((metric) => metric.name) as [MetricName, ...MetricName[]]);
+export const Thresholds = z
+  .object({
+    split: z.enum(["dev", "test", "all"]),
+    minimum: z.partialRecord(MetricName, z.number()),
+    maximum: z.partialRecord(MetricName, z.number()),
+  })
+  .strict();
+export type Thresholds = z.infer<typeof Thresholds>;
+
+export async function loadThresholds(file = THRESHOLDS_FILE): Promise<Thresholds> {
+  const parsed = Thresholds.safeParse(JSON.parse(await readFile(file, "utf8")));
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  throw new Error(`${file}: ${issue?.path.join(".") ?? ""} ${issue?.message ?? "invalid"}`);
+}
+
+/** One message per metric outside its bound; empty when the run passes. */
+export function checkThresholds(metrics: GoldenMetrics, thresholds: Thresholds): string[] {
+  const failures: string[] = [];
+  for (const { name, label } of METRICS) {
+    const value = metrics[name];
+    const minimum = thresholds.minimum[name];
+    const maximum = thresholds.maximum[name];
+    if (minimum !== undefined && value < minimum) {
+      failures.push(`${name} (${label}) = ${format(value)} is below its threshold ${minimum}`);
+    }
+    if (maximum !== undefined && value > maximum) {
+      failures.push(`${name} (${label}) = ${format(value)} is above its threshold ${maximum}`);
+    }
+  }
+  return failures;
+}
+
+function format(value: number): string {
+  return Number.isInteger(value) ? String(value) : value.toFixed(3);
+}
+
+/** A file-name-safe label for a run: embedder and answer mode. */
+export function configLabel(report: GoldenReport): string {
+  return `${report.config.embedder}-${report.config.answerModes.join("+") || "none"}-${report.config.split}`
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, "-")
+    .replace(/^-|-$/g, "");
+}
+
+export async function writeResults(
+  report: GoldenReport,
+  directory = RESULTS_DIR,
+): Promise<{ json: string; markdown: string }> {
+  await mkdir(directory, { recursive: true });
+  const stamp = report.createdAt.replace(/[:.]/g, "-");
+  const base = path.join(directory, `${stamp}-${configLabel(report)}`);
+  await writeFile(`${base}.json`, `${JSON.stringify(report, null, 2)}\n`);
+  await writeFile(`${base}.md`, formatMarkdown(report));
+  return { json: `${base}.json`, markdown: `${base}.md` };
+}
+
+export function formatMarkdown(report: GoldenReport): string {
+  const { config, questions, corpus } = report;
+  const lines = [
+    `# Golden eval: ${config.split} split`,
+    "",
+    `${questions.total} questions (${questions.answerable} answerable, ${questions.unanswerable} unanswerable) over ${corpus.documents} documents / ${corpus.chunks} chunks; embedder \`${config.embedder}\`, answers \`${config.answerModes.join(", ")}\`, ${report.createdAt}.`,
+    "",
+    "| metric | value |",
+    "| --- | ---: |",
+    ...METRICS.map(
+      ({ name, label, unit }) =>
+        `| ${label} | ${format(report.metrics[name])}${unit ? ` ${unit}` : ""} |`,
+    ),
+    "",
+  ];
+  const misses = report.results.filter(
+    (result) =>
+      (result.answerable && (result.reciprocalRank === 0 || (result.keyFactRecall ?? 0) < 1)) ||
+      (!result.answerable && !result.abstained),
+  );
+  if (misses.length > 0) {
+    lines.push(
+      "## Misses",
+      "",
+      "| id | answerable | MRR | key facts | abstained |",
+      "| --- | --- | ---: | ---: | --- |",
+    );
+    for (const miss of misses) {
+      lines.push(
+        `| ${miss.id} | ${miss.answerable} | ${format(miss.reciprocalRank)} | ${miss.keyFactRecall === null ? "" : format(miss.keyFactRecall)} | ${miss.abstained} |`,
+      );
+    }
+    lines.push("");
+  }
+  return lines.join("\n");
+}
+
+const SavedReport = z.object({
+  config: z.object({ split: z.string(), embedder: z.string() }).loose(),
+  metrics: z.record(z.string(), z.number()),
+});
+
+export async function loadReport(file: string): Promise<z.infer<typeof SavedReport>> {
+  const parsed = SavedReport.safeParse(JSON.parse(await readFile(file, "utf8")));
+  if (!parsed.success) throw new Error(`${file} is not a golden eval result`);
+  return parsed.data;
+}
+
+export interface MetricDelta {
+  name: string;
+  label: string;
+  before: number | null;
+  after: number | null;
+  delta: number | null;
+  /** true when the change is in the better direction, false when worse, null when unchanged. */
+  improved: boolean | null;
+}
+
+export function compareMetrics(
+  before: Record<string, number>,
+  after: Record<string, number>,
+): MetricDelta[] {
+  return METRICS.map(({ name, label, higherIsBetter }) => {
+    const left = before[name] ?? null;
+    const right = after[name] ?? null;
+    const delta = left === null || right === null ? null : right - left;
+    return {
+      name,
+      label,
+      before: left,
+      after: right,
+      delta,
+      improved: delta === null || delta === 0 ? null : delta > 0 === higherIsBetter,
+    };
+  });
+}
+
+export function formatComparison(
+  rows: MetricDelta[],
+  beforeName: string,
+  afterName: string,
+): string {
+  const cell = (value: number | null) => (value === null ? "—" : format(value));
+  const header = ["metric", beforeName, afterName, "delta"];
+  const body = rows.map((row) => [
+    row.label,
+    cell(row.before),
+    cell(row.after),
+    row.delta === null
+      ? "—"
+      : `${row.delta > 0 ? "+" : ""}${format(row.delta)}${row.improved === null ? "" : row.improved ? " better" : " worse"}`,
+  ]);
+  const widths = header.map((title, column) =>
+    Math.max(title.length, ...body.map((row) => (row[column] ?? "").length)),
+  );
+  return [header, ...body]
+    .map((row) =>
+      row
+        .map((value, column) => value.padEnd(widths[column] ?? 0))
+        .join("  ")
+        .trimEnd(),
+    )
+    .join("\n");
+}

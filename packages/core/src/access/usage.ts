@@ -1,0 +1,31 @@
+// Usage per API key and collection over a time window, from the queries log.
+import { apiKeys, type LoreDb, queries } from "@lore/db";
+import { eq, gte, sql } from "drizzle-orm";
+
+export interface UsageRow {
+  key: string;
+  collection: string;
+  queries: number;
+  abstained: number;
+  promptTokens: number;
+  completionTokens: number;
+  costUsd: number;
+}
+
+export async function usageSince(db: LoreDb, since: Date): Promise<UsageRow[]> {
+  return db
+    .select({
+      key: sql<string>`coalesce(${apiKeys.name}, '(no key)')`,
+      collection: queries.collection,
+      queries: sql<number>`count(*)::int`,
+      abstained: sql<number>`count(*) FILTER (WHERE ${queries.abstained})::int`,
+      promptTokens: sql<number>`coalesce(sum(${queries.promptTokens}), 0)::int`,
+      completionTokens: sql<number>`coalesce(sum(${queries.completionTokens}), 0)::int`,
+      costUsd: sql<number>`coalesce(sum(${queries.costUsd}), 0)::float8`,
+    })
+    .from(queries)
+    .leftJoin(apiKeys, eq(apiKeys.id, queries.keyId))
+    .where(gte(queries.createdAt, since))
+    .groupBy(apiKeys.name, queries.collection)
+    .orderBy(apiKeys.name, queries.collection);
+}

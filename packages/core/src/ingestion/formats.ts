@@ -1,0 +1,117 @@
+// File formats Lore reads: which extensions, and how HTML and PDF become text with lines (or pages).
+import path from "node:path";
+import TurndownService from "turndown";
+import { extractText, getDocumentProxy } from "unpdf";
+
+/**
+ * How a document's text is chunked: markdown sections at headings; code and config split by the
+ * language's own separators (a `#` comment must not start a section); pages chunked one page at a time.
+ */
+export type DocumentSyntax = "markdown" | "code" | "pages";
+
+export interface FileFormat {
+  mimeType: string;
+  syntax: DocumentSyntax;
+  kind: "text" | "html" | "pdf";
+}
+
+const markdown = (mimeType: string): FileFormat => ({ mimeType, syntax: "markdown", kind: "text" });
+const code = (mimeType: string): FileFormat => ({ mimeType, syntax: "code", kind: "text" });
+
+const FORMATS: Record<string, FileFormat> = {
+  ".md": markdown("text/markdown"),
+  ".mdx": markdown("text/markdown"),
+  ".markdown": markdown("text/markdown"),
+  ".txt": markdown("text/plain"),
+  ".rst": markdown("text/x-rst"),
+  ".adoc": markdown("text/asciidoc"),
+  ".html": { mimeType: "text/html", syntax: "markdown", kind: "html" },
+  ".htm": { mimeType: "text/html", syntax: "markdown", kind: "html" },
+  ".pdf": { mimeType: "application/pdf", syntax: "pages", kind: "pdf" },
+  ".ts": code("text/x-typescript"),
+  ".tsx": code("text/x-typescript"),
+  ".js": code("text/javascript"),
+  ".jsx": code("text/javascript"),
+  ".mjs": code("text/javascript"),
+  ".cjs": code("text/javascript"),
+  ".py": code("text/x-python"),
+  ".go": code("text/x-go"),
+  ".rs": code("text/x-rust"),
+  ".java": code("text/x-java"),
+  ".kt": code("text/x-kotlin"),
+  ".scala": code("text/x-scala"),
+  ".swift": code("text/x-swift"),
+  ".rb": code("text/x-ruby"),
+  ".php": code("text/x-php"),
+  ".c": code("text/x-c"),
+  ".h": code("text/x-c"),
+  ".cc": code("text/x-c++"),
+  ".cpp": code("text/x-c++"),
+  ".hpp": code("text/x-c++"),
+  ".cs": code("text/x-csharp"),
+  ".sh": code("text/x-shellscript"),
+  ".bash": code("text/x-shellscript"),
+  ".sql": code("text/x-sql"),
+  ".css": code("text/css"),
+  ".scss": code("text/x-scss"),
+  ".json": code("application/json"),
+  ".yaml": code("application/yaml"),
+  ".yml": code("application/yaml"),
+  ".toml": code("application/toml"),
+  ".ini": code("text/plain"),
+  ".cfg": code("text/plain"),
+  ".conf": code("text/plain"),
+  ".xml": code("application/xml"),
+  ".proto": code("text/plain"),
+  ".graphql": code("text/plain"),
+  ".tf": code("text/plain"),
+};
+// Extension-less files that are conventionally text.
+const NAMED_FORMATS: Record<string, FileFormat> = {
+  Dockerfile: code("text/x-dockerfile"),
+  Makefile: code("text/x-makefile"),
+  README: markdown("text/plain"),
+  LICENSE: markdown("text/plain"),
+};
+
+export function formatOf(file: string): FileFormat | undefined {
+  const name = path.basename(file);
+  return NAMED_FORMATS[name] ?? FORMATS[path.extname(name).toLowerCase()];
+}
+
+/** The format a pushed document's mime type asks for; unknown types are chunked as markdown. */
+export function formatOfMimeType(mimeType: string): FileFormat {
+  if (mimeType === "text/html") return { mimeType, syntax: "markdown", kind: "html" };
+  const known = Object.values(FORMATS).find((format) => format.mimeType === mimeType);
+  return known && known.kind === "text" ? known : markdown(mimeType);
+}
+
+const turndown = new TurndownService({
+  headingStyle: "atx",
+  codeBlockStyle: "fenced",
+  bulletListMarker: "-",
+});
+turndown.remove(["head", "title", "script", "style", "noscript", "template"]);
+
+export interface HtmlText {
+  /** The page as markdown: headings become `#` lines, so sections and heading paths survive. */
+  markdown: string;
+  title?: string;
+}
+
+export function htmlToMarkdown(html: string): HtmlText {
+  const title = /<title[^>]*>([\s\S]*?)<\/title>/i.exec(html)?.[1]?.replace(/\s+/g, " ").trim();
+  const converted = turndown.turndown(html).trim();
+  return { markdown: converted === "" ? "" : `${converted}\n`, ...(title ? { title } : {}) };
+}
+
+/** The text of each page of a PDF (pdf.js via unpdf: runs in Node without a worker or network). */
+export async function pdfPages(bytes: Uint8Array): Promise<string[]> {
+  const pdf = await getDocumentProxy(new Uint8Array(bytes));
+  try {
+    const { text } = await extractText(pdf, { mergePages: false });
+    return text.map((page) => page.replace(/\r\n?/g, "\n"));
+  } finally {
+    await pdf.loadingTask.destroy();
+  }
+}

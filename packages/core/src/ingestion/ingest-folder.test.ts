@@ -1,0 +1,174 @@
+import { appendFile, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { type Database, queryRows } from "@lore/db";
+import { createTestDatabase } from "@lore/db/testing";
+import {
+  createLocalEmbedder,
+  createRecordingEmbedder,
+  ProviderError,
+  type RecordingEmbedder,
+} from "@lore/providers";
+import { sql } from "drizzle-orm";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { LoreContext } from "../context";
+import { ingestFolder } from "./ingest-folder";
+import { deleteDocument, putDocument } from "./put-document";
+
+let database: Database;
+let embedder: RecordingEmbedder;
+let context: LoreContext;
+let folder: string;
+
+const paragraphs = (topic: string, count: number) =>
+  Array.from(
+    { length: count },
+    (_, index) => `The ${topic} step ${index} checks the ${topic} queue before moving on.`,
+  ).join("\n\n");
+
+/** Every row of documents and chunks with its xmin: any insert, update or delete changes it. */
+async function rowVersions(): Promise<string[]> {
+  const rows = await queryRows<{ version: string }>(
+    database.db,
+    sql`SELECT 'doc ' || id || ' ' || xmin::text AS version FROM documents
+        UNION ALL SELECT 'chunk ' || id || ' ' || xmin::text FROM chunks ORDER BY 1`,
+  );
+  return rows.map((row) => row.version);
+}
+
+/** The collection's content, independent of ids: what a clean run must reproduce. */
+async function contentOf(collection: string): Promise<string[]> {
+  const rows = await queryRows<{ line: string }>(
+    database.db,
+    sql`SELECT d.source || ' #' || c.ordinal || ' ' || c.content_hash || ' ' || c.start_line || '-' || c.end_line AS line
+        FROM chunks c JOIN documents d ON d.id = c.document_id JOIN collections k ON k.id = d.collection_id
+        WHERE k.name = ${collection} ORDER BY 1`,
+  );
+  return rows.map((row) => row.line);
+}
+
+async function orphanChunks(): Promise<number> {
+  const [row] = await queryRows<{ total: number }>(
+    database.db,
+    sql`SELECT count(*)::int AS total FROM chunks c LEFT JOIN documents d ON d.id = c.document_id WHERE d.id IS NULL`,
+  );
+  return row?.total ?? -1;
+}
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+  embedder = createRecordingEmbedder(createLocalEmbedder());
+  context = { db: database.db, embedder };
+  folder = await mkdtemp(path.join(tmpdir(), "lore-sync-"));
+  await writeFile(path.join(folder, "alpha.md"), `# Alpha\n\n${paragraphs("alpha", 30)}\n`);
+  await writeFile(path.join(folder, "beta.md"), `# Beta\n\n${paragraphs("beta", 30)}\n`);
+  await writeFile(path.join(folder, "gamma.txt"), `${paragraphs("gamma", 4)}\n`);
+});
+afterAll(async () => {
+  await database.close();
+  await rm(folder, { recursive: true, force: true });
+});
+
+describe("incremental sync", () => {
+  it("re-syncing an unchanged folder makes no embedding call and writes no row", async () => {
+    const first = await ingestFolder(context, folder, { collection: "sync", sync: true });
+    expect(first.documents.added).toBe(3);
+    expect(first.chunks.added).toBeGreaterThan(3);
+    const calls = embedder.calls.length;
+    const before = await rowVersions();
+
+    const second = await ingestFolder(context, folder, { collection: "sync", sync: true });
+    expect(second.documents).toEqual({ added: 0, updated: 0, unchanged: 3, deleted: 0 });
+    expect(second.chunks).toEqual({ added: 0, deleted: 0 });
+    expect(embedder.calls.length).toBe(calls);
+    expect(await rowVersions()).toEqual(before);
+  });
+
+  it("appending a paragraph to one file re-embeds only its new chunks", async () => {
+    const texts = embedder.textsEmbedded();
+    await appendFile(
+      path.join(folder, "beta.md"),
+      "\nThe beta rollback needs a second approver on weekends.\n",
+    );
+    const summary = await ingestFolder(context, folder, { collection: "sync", sync: true });
+    expect(summary.documents).toEqual({ added: 0, updated: 1, unchanged: 2, deleted: 0 });
+    const embedded = embedder.textsEmbedded() - texts;
+    expect(embedded).toBeGreaterThanOrEqual(1);
+    expect(embedded).toBeLessThanOrEqual(5);
+    expect(summary.textsEmbedded).toBe(embedded);
+  });
+
+  it("deleting a file and syncing removes its document and chunks", async () => {
+    await rm(path.join(folder, "gamma.txt"));
+    const withoutSync = await ingestFolder(context, folder, { collection: "sync" });
+    expect(withoutSync.documents.deleted).toBe(0);
+    const summary = await ingestFolder(context, folder, { collection: "sync", sync: true });
+    expect(summary.documents.deleted).toBe(1);
+    expect(summary.chunks.deleted).toBeGreaterThan(0);
+    expect((await contentOf("sync")).some((line) => line.startsWith("gamma.txt"))).toBe(false);
+    expect(await orphanChunks()).toBe(0);
+  });
+
+  it("a run that dies half-way, re-run, ends equal to a clean run", async () => {
+    await ingestFolder(context, folder, { collection: "clean" });
+    const failing = createRecordingEmbedder(createLocalEmbedder());
+    let calls = 0;
+    const flaky: LoreContext = {
+      db: database.db,
+      embedder: {
+        ...failing,
+        embed: async (texts, signal) => {
+          calls += 1;
+          if (calls === 2) throw new ProviderError("connection reset", true);
+          return failing.embed(texts, signal);
+        },
+      },
+    };
+    await expect(
+      ingestFolder(flaky, folder, { collection: "crashed", concurrency: 1 }),
+    ).rejects.toThrow(/connection reset/);
+    expect((await contentOf("crashed")).length).toBeGreaterThan(0);
+    await ingestFolder(flaky, folder, { collection: "crashed", sync: true });
+    const clean = (await contentOf("clean")).join("\n");
+    expect((await contentOf("crashed")).join("\n")).toBe(clean);
+    expect(await orphanChunks()).toBe(0);
+  });
+});
+
+describe("pushed documents", () => {
+  it("upserts by source, writes nothing when unchanged, and deletes by source", async () => {
+    const request = {
+      source: "crm://accounts/42",
+      content: "# Account 42\n\nRenewal is due in March.\n",
+      mimeType: "text/markdown",
+      metadata: { tags: ["crm"] },
+    };
+    const added = await putDocument(context, "pushed", request);
+    expect(added).toMatchObject({ outcome: "added", chunks: 1 });
+    expect(added.documentId).toMatch(/^doc_/);
+    const before = await rowVersions();
+    expect(await putDocument(context, "pushed", request)).toMatchObject({ outcome: "unchanged" });
+    expect(await rowVersions()).toEqual(before);
+    const retagged = await putDocument(context, "pushed", {
+      ...request,
+      metadata: { tags: ["x"] },
+    });
+    expect(retagged).toMatchObject({ outcome: "updated", documentId: added.documentId });
+
+    const html = await putDocument(context, "pushed", {
+      source: "wiki/page",
+      content: "<h1>Wiki</h1><h2>Access</h2><p>Ask IT for access.</p>",
+      mimeType: "text/html",
+    });
+    expect(html).toMatchObject({ outcome: "added", chunks: 1 });
+
+    expect(await deleteDocument(context, "pushed", request.source)).toMatchObject({
+      documentId: added.documentId,
+      chunksDeleted: 1,
+    });
+    await expect(deleteDocument(context, "pushed", request.source)).rejects.toMatchObject({
+      code: "not_found",
+    });
+    expect(await orphanChunks()).toBe(0);
+  });
+});

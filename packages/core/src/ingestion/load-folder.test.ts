@@ -1,0 +1,188 @@
+import { mkdir, mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { PDFDocument, StandardFonts } from "pdf-lib";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { chunkDocument } from "./chunk-document";
+import { DEFAULT_CHUNKING } from "./chunk-markdown";
+import { resolveIngestPath } from "./ingest-roots";
+import { type LoadedDocument, listFiles, loadFile } from "./load-folder";
+
+let folder: string;
+
+/** A two-page PDF whose pages hold these lines of text. */
+async function pdfWithPages(pages: string[][]): Promise<Uint8Array> {
+  const document = await PDFDocument.create();
+  const font = await document.embedFont(StandardFonts.Helvetica);
+  for (const lines of pages) {
+    const page = document.addPage();
+    lines.forEach((line, index) => {
+      page.drawText(line, { x: 50, y: 700 - index * 20, font, size: 12 });
+    });
+  }
+  return document.save();
+}
+
+async function load(name: string, maxFileBytes?: number) {
+  return loadFile(
+    folder,
+    path.join(folder, name),
+    maxFileBytes === undefined ? {} : { maxFileBytes },
+  );
+}
+
+function lines(text: string, start: number, end: number): string {
+  return text
+    .split("\n")
+    .slice(start - 1, end)
+    .join("\n");
+}
+
+beforeAll(async () => {
+  folder = await mkdtemp(path.join(tmpdir(), "lore-formats-"));
+  await writeFile(
+    path.join(folder, "guide.html"),
+    `<!doctype html><html><head><title>Ops Guide</title><style>p{}</style><script>alert(1)</script></head>
+<body><h1>Ops Guide</h1><p>Intro text.</p><h2>Restarts</h2><p>Restart the queue with <code>make restart</code>.</p>
+<h2>Backups</h2><ul><li>Nightly at 02:00 UTC</li><li>Kept 30 days</li></ul></body></html>`,
+  );
+  await writeFile(
+    path.join(folder, "manual.pdf"),
+    await pdfWithPages([
+      ["Installation", "Unpack the archive into /opt/fern."],
+      ["Troubleshooting", "If the fan is loud, clean the filter."],
+    ]),
+  );
+  await writeFile(
+    path.join(folder, "deploy.py"),
+    "# Deploys the app.\nimport os\n\n\ndef deploy():\n    # not a heading\n    return os.getenv('TARGET')\n",
+  );
+  await writeFile(path.join(folder, "notes.txt"), "Plain notes.\n\nSecond paragraph.\n");
+  await writeFile(path.join(folder, "empty.md"), "");
+  await writeFile(path.join(folder, "blank.md"), "  \n\n");
+  await writeFile(path.join(folder, "binary.txt"), Buffer.from([0x48, 0x00, 0x01, 0x02, 0x49]));
+  await writeFile(path.join(folder, "latin1.md"), Buffer.from([0x43, 0x61, 0x66, 0xe9, 0x0a]));
+  await writeFile(path.join(folder, "large.md"), `# Large\n\n${"x".repeat(5000)}\n`);
+  await writeFile(path.join(folder, "broken.pdf"), "%PDF-1.4 not really");
+  await mkdir(path.join(folder, ".git"));
+  await writeFile(path.join(folder, ".git", "config.md"), "# hidden\n");
+  await mkdir(path.join(folder, "node_modules", "pkg"), { recursive: true });
+  await writeFile(path.join(folder, "node_modules", "pkg", "README.md"), "# dependency\n");
+  await mkdir(path.join(folder, "drafts"));
+  await writeFile(path.join(folder, "drafts", "wip.md"), "# Draft\n\nNot ready.\n");
+});
+afterAll(async () => {
+  await rm(folder, { recursive: true, force: true });
+});
+
+describe("listFiles", () => {
+  it("skips hidden folders and node_modules, and applies include and exclude globs", async () => {
+    const all = (await listFiles(folder)).map((file) => path.relative(folder, file));
+    expect(all).toContain("drafts/wip.md");
+    expect(all.some((file) => file.startsWith(".git") || file.includes("node_modules"))).toBe(
+      false,
+    );
+    const markdownOnly = await listFiles(folder, { include: ["**/*.md"], exclude: ["drafts/**"] });
+    expect(markdownOnly.map((file) => path.relative(folder, file)).sort()).toEqual([
+      "blank.md",
+      "empty.md",
+      "large.md",
+      "latin1.md",
+    ]);
+  });
+});
+
+describe("loadFile", () => {
+  it("turns HTML into markdown that keeps its headings, without scripts or styles", async () => {
+    const loaded = (await load("guide.html")) as LoadedDocument;
+    expect(loaded).toMatchObject({ title: "Ops Guide", mimeType: "text/html" });
+    expect(loaded.content).not.toMatch(/alert|p\{\}/);
+    const chunks = await chunkDocument(loaded, DEFAULT_CHUNKING);
+    expect(chunks.map((chunk) => chunk.heading)).toEqual([
+      "Ops Guide",
+      "Ops Guide > Restarts",
+      "Ops Guide > Backups",
+    ]);
+    // Line numbers count lines of the extracted markdown, and hold each chunk's text.
+    for (const chunk of chunks) {
+      expect(lines(loaded.content, chunk.startLine, chunk.endLine).trim()).toBe(chunk.text);
+    }
+    expect(chunks[1]?.text).toContain("`make restart`");
+  });
+
+  it("reads a PDF page by page: headings name the page, lines count within it", async () => {
+    const loaded = (await load("manual.pdf")) as LoadedDocument;
+    expect(loaded.pages).toHaveLength(2);
+    const chunks = await chunkDocument(loaded, DEFAULT_CHUNKING);
+    expect(chunks.map((chunk) => chunk.heading)).toEqual(["Page 1", "Page 2"]);
+    const second = chunks[1];
+    expect(second?.text).toContain("clean the filter");
+    expect(second?.embedText.startsWith("Page 2\n\n")).toBe(true);
+    const page = loaded.pages?.[1] ?? "";
+    expect(lines(page, second?.startLine ?? 0, second?.endLine ?? 0).trim()).toBe(second?.text);
+  });
+
+  it("chunks source code without mistaking # comments for headings", async () => {
+    const loaded = (await load("deploy.py")) as LoadedDocument;
+    expect(loaded).toMatchObject({ title: "deploy.py", mimeType: "text/x-python", syntax: "code" });
+    const chunks = await chunkDocument(loaded, DEFAULT_CHUNKING);
+    expect(chunks).toHaveLength(1);
+    expect(chunks[0]).toMatchObject({ heading: "", startLine: 1, endLine: 7 });
+  });
+
+  it("keeps the line numbers of plain text", async () => {
+    const loaded = (await load("notes.txt")) as LoadedDocument;
+    const [chunk] = await chunkDocument(loaded, DEFAULT_CHUNKING);
+    expect(chunk).toMatchObject({ startLine: 1, endLine: 3 });
+  });
+
+  it.each([
+    ["empty.md", undefined, "empty file"],
+    ["blank.md", undefined, "empty file"],
+    ["binary.txt", undefined, "binary file"],
+    ["latin1.md", undefined, "not valid UTF-8"],
+    ["large.md", 1000, "larger than the 1000-byte limit"],
+    ["broken.pdf", undefined, "could not read the PDF"],
+  ])("skips %s with a reason", async (name, maxFileBytes, reason) => {
+    const skipped = await load(name, maxFileBytes);
+    expect(skipped).toMatchObject({ source: name, reason: expect.stringContaining(reason) });
+  });
+});
+
+describe("resolveIngestPath", () => {
+  let root: string;
+  let outside: string;
+  beforeAll(async () => {
+    root = await mkdtemp(path.join(tmpdir(), "lore-root-"));
+    outside = await mkdtemp(path.join(tmpdir(), "lore-outside-"));
+    await mkdir(path.join(root, "docs"));
+    await symlink(outside, path.join(root, "escape"));
+  });
+  afterAll(async () => {
+    await rm(root, { recursive: true, force: true });
+    await rm(outside, { recursive: true, force: true });
+  });
+
+  it("accepts a folder inside a root and returns its real path", async () => {
+    expect(await resolveIngestPath(path.join(root, "docs"), [root])).toMatch(/docs$/);
+  });
+
+  it.each([
+    ["a folder outside the roots", () => outside, /not inside the ingest roots/],
+    ["a symlink that escapes the root", () => path.join(root, "escape"), /not inside/],
+    ["a path with ..", () => `${root}/docs/../../etc`, /without "\.\."/],
+    ["a relative path", () => "docs", /absolute/],
+    ["a missing path outside", () => "/nonexistent-lore-path", /not inside/],
+  ])("refuses %s", async (_name, requested, message) => {
+    await expect(resolveIngestPath(requested(), [root])).rejects.toMatchObject({
+      code: "invalid_request",
+      message: expect.stringMatching(message),
+    });
+  });
+
+  it("refuses everything when no roots are configured", async () => {
+    await expect(resolveIngestPath(path.join(root, "docs"), [])).rejects.toThrow(
+      /LORE_INGEST_ROOTS/,
+    );
+  });
+});

@@ -1,0 +1,312 @@
+// The durable ingest job queue in Postgres: enqueue, claim with a lease, heartbeat, complete, fail, cancel.
+import { ingestJobs, type LoreDb, queryRows } from "@lore/db";
+import { and, desc, eq, sql } from "drizzle-orm";
+import { z } from "zod";
+import { LoreError } from "../errors";
+import { newId } from "../ids";
+import { IngestProgress, IngestSummary } from "../ingestion/ingest-folder";
+
+const CollectionName = z
+  .string()
+  .min(1)
+  .max(63)
+  .regex(/^[a-z0-9][a-z0-9_-]*$/, 'lowercase letters, digits, "-" or "_"');
+
+export const IngestJobRequest = z
+  .object({
+    collection: CollectionName.default("default"),
+    path: z.string().min(1).max(4096),
+    sync: z.boolean().default(false),
+  })
+  .strict();
+export type IngestJobRequest = z.infer<typeof IngestJobRequest>;
+
+export const IngestJobStatus = z.enum(["queued", "running", "succeeded", "failed", "cancelled"]);
+export type IngestJobStatus = z.infer<typeof IngestJobStatus>;
+
+/** What users see of a job (API, CLI): no lease internals beyond who holds it. */
+export const IngestJobView = z.object({
+  id: z.string(),
+  collection: z.string(),
+  path: z.string(),
+  sync: z.boolean(),
+  status: IngestJobStatus,
+  attempts: z.number().int(),
+  maxAttempts: z.number().int(),
+  progress: IngestProgress.partial(),
+  summary: IngestSummary.optional(),
+  error: z.string().optional(),
+  workerId: z.string().optional(),
+  createdAt: z.string(),
+  startedAt: z.string().optional(),
+  finishedAt: z.string().optional(),
+});
+export type IngestJobView = z.infer<typeof IngestJobView>;
+
+export const IngestJobList = z.object({ jobs: z.array(IngestJobView) });
+export type IngestJobList = z.infer<typeof IngestJobList>;
+
+export const DEFAULT_MAX_ATTEMPTS = 3;
+
+export interface RetryPolicy {
+  /** Delay before the second attempt; doubled for each later one. */
+  baseDelayMs: number;
+  maxDelayMs: number;
+}
+export const DEFAULT_RETRY: RetryPolicy = { baseDelayMs: 2000, maxDelayMs: 5 * 60_000 };
+
+type JobRow = typeof ingestJobs.$inferSelect;
+
+export interface ClaimedJob {
+  id: string;
+  collection: string;
+  path: string;
+  sync: boolean;
+  attempts: number;
+  maxAttempts: number;
+  workerId: string;
+}
+
+export async function enqueueIngestJob(
+  db: LoreDb,
+  request: IngestJobRequest,
+  options: { maxAttempts?: number } = {},
+): Promise<IngestJobView> {
+  const [row] = await db
+    .insert(ingestJobs)
+    .values({
+      id: newId("job"),
+      collection: request.collection,
+      path: request.path,
+      sync: request.sync,
+      maxAttempts: options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS,
+    })
+    .returning();
+  if (!row) throw new LoreError("internal", "The job could not be queued.");
+  return toView(row);
+}
+
+/**
+ * Claims the next runnable job: queued and due, or running with an expired lease (its worker
+ * died). One UPDATE whose target row is picked with FOR UPDATE SKIP LOCKED, so concurrent
+ * workers on Postgres never take the same job, and it stays atomic where statements are
+ * serialised (PGlite is one backend session).
+ */
+export async function claimIngestJob(
+  db: LoreDb,
+  options: { workerId: string; leaseMs: number; jobId?: string },
+): Promise<ClaimedJob | undefined> {
+  await failExhaustedJobs(db);
+  const onlyJob = options.jobId ? sql`AND id = ${options.jobId}` : sql``;
+  const [row] = await queryRows<{
+    id: string;
+    collection: string;
+    path: string;
+    sync: boolean;
+    attempts: number;
+    max_attempts: number;
+  }>(
+    db,
+    sql`UPDATE ingest_jobs
+      SET status = 'running', attempts = attempts + 1, worker_id = ${options.workerId},
+          lease_expires_at = now() + make_interval(secs => ${options.leaseMs / 1000}::double precision),
+          heartbeat_at = now(), started_at = coalesce(started_at, now()), updated_at = now()
+      WHERE id = (
+        SELECT id FROM ingest_jobs
+        WHERE ((status = 'queued' AND run_after <= now())
+           OR (status = 'running' AND lease_expires_at < now() AND attempts < max_attempts))
+          ${onlyJob}
+        ORDER BY run_after, created_at
+        FOR UPDATE SKIP LOCKED
+        LIMIT 1)
+      RETURNING id, collection, path, sync, attempts, max_attempts`,
+  );
+  if (!row) return undefined;
+  return {
+    id: row.id,
+    collection: row.collection,
+    path: row.path,
+    sync: row.sync,
+    attempts: row.attempts,
+    maxAttempts: row.max_attempts,
+    workerId: options.workerId,
+  };
+}
+
+// A job whose worker died on its last allowed attempt is not retried: it fails, saying why.
+async function failExhaustedJobs(db: LoreDb): Promise<void> {
+  await db.execute(
+    sql`UPDATE ingest_jobs
+      SET status = 'failed', finished_at = now(), updated_at = now(), worker_id = NULL,
+          lease_expires_at = NULL,
+          error = coalesce(error || '; ', '') || 'the worker stopped responding (lease expired) on the last attempt'
+      WHERE status = 'running' AND lease_expires_at < now() AND attempts >= max_attempts`,
+  );
+}
+
+/**
+ * Renews the lease and records progress. False when the job is no longer this worker's
+ * (cancelled, or its lease expired and another worker took it): the caller must stop.
+ */
+export async function heartbeatIngestJob(
+  db: LoreDb,
+  job: ClaimedJob,
+  options: { leaseMs: number; progress: IngestProgress },
+): Promise<boolean> {
+  const rows = await db
+    .update(ingestJobs)
+    .set({
+      leaseExpiresAt: sql`now() + make_interval(secs => ${options.leaseMs / 1000}::double precision)`,
+      heartbeatAt: sql`now()`,
+      updatedAt: sql`now()`,
+      progress: options.progress,
+    })
+    .where(ownedBy(job))
+    .returning({ id: ingestJobs.id });
+  return rows.length > 0;
+}
+
+export async function completeIngestJob(
+  db: LoreDb,
+  job: ClaimedJob,
+  result: { summary: IngestSummary; progress: IngestProgress },
+): Promise<boolean> {
+  const rows = await db
+    .update(ingestJobs)
+    .set({
+      status: "succeeded",
+      summary: result.summary,
+      progress: result.progress,
+      error: null,
+      workerId: null,
+      leaseExpiresAt: null,
+      finishedAt: sql`now()`,
+      updatedAt: sql`now()`,
+    })
+    .where(ownedBy(job))
+    .returning({ id: ingestJobs.id });
+  return rows.length > 0;
+}
+
+/** Exponential backoff with jitter: 50–100 % of base × 2^(attempt−1), capped. */
+export function retryDelayMs(
+  attempt: number,
+  policy: RetryPolicy = DEFAULT_RETRY,
+  random = Math.random,
+): number {
+  const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** Math.max(0, attempt - 1));
+  return Math.round(ceiling / 2 + (random() * ceiling) / 2);
+}
+
+/**
+ * Records a failed attempt: queued again after a backoff while attempts remain and the error is
+ * retryable, else `failed` with the error kept.
+ */
+export async function failIngestJob(
+  db: LoreDb,
+  job: ClaimedJob,
+  failure: { error: string; retryable: boolean; retry?: RetryPolicy },
+): Promise<IngestJobStatus> {
+  const retry = failure.retryable && job.attempts < job.maxAttempts;
+  const delaySeconds = retryDelayMs(job.attempts, failure.retry) / 1000;
+  const rows = await db
+    .update(ingestJobs)
+    .set({
+      status: retry ? "queued" : "failed",
+      error: failure.error.slice(0, 4000),
+      workerId: null,
+      leaseExpiresAt: null,
+      updatedAt: sql`now()`,
+      ...(retry
+        ? { runAfter: sql`now() + make_interval(secs => ${delaySeconds}::double precision)` }
+        : { finishedAt: sql`now()` }),
+    })
+    .where(ownedBy(job))
+    .returning({ status: ingestJobs.status });
+  return rows[0]?.status ?? "cancelled";
+}
+
+/** A worker stopping gracefully hands its job back at once; the interrupted attempt is not counted. */
+export async function releaseIngestJob(db: LoreDb, job: ClaimedJob): Promise<void> {
+  await db
+    .update(ingestJobs)
+    .set({
+      status: "queued",
+      attempts: sql`greatest(${ingestJobs.attempts} - 1, 0)`,
+      workerId: null,
+      leaseExpiresAt: null,
+      runAfter: sql`now()`,
+      updatedAt: sql`now()`,
+    })
+    .where(ownedBy(job));
+}
+
+/** Cancels a queued or running job; a running job's worker notices at its next heartbeat. */
+export async function cancelIngestJob(db: LoreDb, id: string): Promise<IngestJobView> {
+  const [row] = await db
+    .update(ingestJobs)
+    .set({
+      status: "cancelled",
+      workerId: null,
+      leaseExpiresAt: null,
+      finishedAt: sql`now()`,
+      updatedAt: sql`now()`,
+    })
+    .where(and(eq(ingestJobs.id, id), sql`${ingestJobs.status} IN ('queued', 'running')`))
+    .returning();
+  if (row) return toView(row);
+  const existing = await getIngestJob(db, id);
+  throw new LoreError(
+    "conflict",
+    `Job ${id} is already ${existing.status}; it cannot be cancelled.`,
+  );
+}
+
+export async function getIngestJob(db: LoreDb, id: string): Promise<IngestJobView> {
+  const [row] = await db.select().from(ingestJobs).where(eq(ingestJobs.id, id));
+  if (!row) throw new LoreError("not_found", `Job ${id} does not exist.`);
+  return toView(row);
+}
+
+export async function listIngestJobs(
+  db: LoreDb,
+  options: { limit?: number; status?: IngestJobStatus } = {},
+): Promise<IngestJobView[]> {
+  const rows = await db
+    .select()
+    .from(ingestJobs)
+    .where(options.status ? eq(ingestJobs.status, options.status) : undefined)
+    .orderBy(desc(ingestJobs.createdAt), desc(ingestJobs.id))
+    .limit(options.limit ?? 20);
+  return rows.map(toView);
+}
+
+function ownedBy(job: ClaimedJob) {
+  return and(
+    eq(ingestJobs.id, job.id),
+    eq(ingestJobs.workerId, job.workerId),
+    eq(ingestJobs.attempts, job.attempts),
+    eq(ingestJobs.status, "running"),
+  );
+}
+
+function toView(row: JobRow): IngestJobView {
+  const summary = IngestSummary.safeParse(row.summary);
+  const progress = IngestProgress.partial().safeParse(row.progress);
+  return {
+    id: row.id,
+    collection: row.collection,
+    path: row.path,
+    sync: row.sync,
+    status: row.status,
+    attempts: row.attempts,
+    maxAttempts: row.maxAttempts,
+    progress: progress.success ? progress.data : {},
+    ...(summary.success ? { summary: summary.data } : {}),
+    ...(row.error ? { error: row.error } : {}),
+    ...(row.workerId ? { workerId: row.workerId } : {}),
+    createdAt: row.createdAt.toISOString(),
+    ...(row.startedAt ? { startedAt: row.startedAt.toISOString() } : {}),
+    ...(row.finishedAt ? { finishedAt: row.finishedAt.toISOString() } : {}),
+  };
+}

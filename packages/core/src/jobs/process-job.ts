@@ -1,0 +1,139 @@
+// Runs one claimed ingest job: the folder ingest, with heartbeats that renew the lease and save progress.
+import { setTimeout as sleep } from "node:timers/promises";
+import { ProviderError } from "@lore/providers";
+import type { LoreContext } from "../context";
+import { LoreError } from "../errors";
+import {
+  type IngestFolderOptions,
+  type IngestProgress,
+  ingestFolder,
+} from "../ingestion/ingest-folder";
+import {
+  type ClaimedJob,
+  claimIngestJob,
+  completeIngestJob,
+  failIngestJob,
+  heartbeatIngestJob,
+  type IngestJobStatus,
+  type RetryPolicy,
+  releaseIngestJob,
+} from "./job-queue";
+
+export interface ProcessJobOptions {
+  workerId: string;
+  /** A job whose lease lapses (its worker died) is claimable by another worker. */
+  leaseMs: number;
+  /** How often the lease is renewed and progress saved; at most a third of the lease. */
+  heartbeatMs?: number;
+  /** Claim only this job (the CLI running its own job in-process). */
+  jobId?: string;
+  /** Aborting stops the ingest and hands the job back to the queue (graceful shutdown). */
+  signal?: AbortSignal;
+  ingest?: Pick<
+    IngestFolderOptions,
+    "include" | "exclude" | "maxFileBytes" | "concurrency" | "chunking"
+  >;
+  retry?: RetryPolicy;
+}
+
+export interface JobOutcome {
+  job: ClaimedJob;
+  /** `queued` after a retryable failure or a graceful stop; `lost` when another worker took over. */
+  status: IngestJobStatus | "lost";
+  error?: string;
+}
+
+class LeaseLost extends Error {
+  override readonly name = "LeaseLost";
+}
+
+/** Claims and runs the next job; undefined when none is runnable. */
+export async function processNextIngestJob(
+  context: LoreContext,
+  options: ProcessJobOptions,
+): Promise<JobOutcome | undefined> {
+  if (options.signal?.aborted) return undefined;
+  const job = await claimIngestJob(context.db, {
+    workerId: options.workerId,
+    leaseMs: options.leaseMs,
+    ...(options.jobId ? { jobId: options.jobId } : {}),
+  });
+  if (!job) return undefined;
+  return runClaimedJob(context, job, options);
+}
+
+async function runClaimedJob(
+  context: LoreContext,
+  job: ClaimedJob,
+  options: ProcessJobOptions,
+): Promise<JobOutcome> {
+  const controller = new AbortController();
+  const stop = () => controller.abort(options.signal?.reason);
+  options.signal?.addEventListener("abort", stop, { once: true });
+  if (options.signal?.aborted) stop();
+  let progress: IngestProgress = {
+    filesSeen: 0,
+    filesProcessed: 0,
+    filesSkipped: 0,
+    filesFailed: 0,
+    chunksEmbedded: 0,
+    chunksWritten: 0,
+  };
+  const heartbeatMs = Math.min(options.heartbeatMs ?? 1000, options.leaseMs / 3);
+  const heartbeats = (async () => {
+    while (!controller.signal.aborted) {
+      await sleep(heartbeatMs, undefined, { signal: controller.signal }).catch(() => {});
+      if (controller.signal.aborted) return;
+      const owned = await heartbeatIngestJob(context.db, job, {
+        leaseMs: options.leaseMs,
+        progress,
+      }).catch(() => true); // A database blip: the next beat tries again before the lease lapses.
+      if (!owned) controller.abort(new LeaseLost(`job ${job.id} is no longer held by this worker`));
+    }
+  })();
+  try {
+    const summary = await ingestFolder(context, job.path, {
+      ...options.ingest,
+      collection: job.collection,
+      sync: job.sync,
+      signal: controller.signal,
+      onProgress: (next) => {
+        progress = next;
+      },
+    });
+    controller.abort();
+    await heartbeats;
+    const completed = await completeIngestJob(context.db, job, { summary, progress });
+    return { job, status: completed ? "succeeded" : "lost" };
+  } catch (error) {
+    const reason: unknown = controller.signal.reason;
+    controller.abort();
+    await heartbeats;
+    if (reason instanceof LeaseLost) return { job, status: "lost", error: reason.message };
+    if (options.signal?.aborted) {
+      await releaseIngestJob(context.db, job);
+      return { job, status: "queued", error: "the worker stopped; the job was handed back" };
+    }
+    const message = error instanceof Error ? error.message : String(error);
+    const status = await failIngestJob(context.db, job, {
+      error: message,
+      retryable: isRetryable(error),
+      ...(options.retry ? { retry: options.retry } : {}),
+    });
+    return { job, status, error: message };
+  } finally {
+    options.signal?.removeEventListener("abort", stop);
+  }
+}
+
+// Bad input (a missing folder, another embedder) fails the same way every time: no retry.
+function isRetryable(error: unknown): boolean {
+  if (error instanceof LoreError)
+    return (
+      error.code === "provider_unavailable" ||
+      error.code === "unavailable" ||
+      error.code === "internal"
+    );
+  if (error instanceof ProviderError) return error.retryable;
+  return true;
+}

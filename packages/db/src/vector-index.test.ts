@@ -1,0 +1,30 @@
+// The HNSW session settings every connection gets: the measured ef_search, or the configured one.
+import { sql } from "drizzle-orm";
+import { afterEach, describe, expect, it } from "vitest";
+import { type Database, openDatabase } from "./client";
+import { queryRows } from "./query";
+import { DEFAULT_HNSW_EF_SEARCH } from "./vector-index";
+
+let database: Database | undefined;
+afterEach(async () => {
+  await database?.close();
+  database = undefined;
+});
+
+async function efSearch(opened: Database): Promise<number> {
+  const [row] = await queryRows<{ value: string }>(
+    opened.db,
+    sql`SELECT current_setting('hnsw.ef_search') AS value`,
+  );
+  return Number(row?.value);
+}
+
+describe("HNSW session settings", () => {
+  it("searches with the measured ef_search by default, and with the configured one when given", async () => {
+    database = await openDatabase({ kind: "pglite-memory" });
+    expect(await efSearch(database)).toBe(DEFAULT_HNSW_EF_SEARCH);
+    await database.close();
+    database = await openDatabase({ kind: "pglite-memory" }, { hnswEfSearch: 250 });
+    expect(await efSearch(database)).toBe(250);
+  });
+});
