@@ -8,6 +8,7 @@ import { startFakeOpenAI } from "@lore/fake-openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { scaleChartSvg } from "./chart";
 import { generateCorpusFolder } from "./corpus";
+import { startFakeEmbeddings } from "./fake-embeddings";
 import { runLangchainRecipe } from "./langchain-recipe";
 import { benchScale } from "./scale-bench";
 
@@ -43,6 +44,7 @@ describe("bench harness", () => {
       hnsw: { m: 8, efConstruction: 32 },
       efSearch: [40],
       queries: 4,
+      maintenanceWorkMemMb: 64,
     });
     expect(result.points.map((point) => point.chunks)).toEqual([150, 300]);
     for (const point of result.points) {
@@ -53,6 +55,31 @@ describe("bench harness", () => {
     const svg = scaleChartSvg(result);
     expect(svg).toMatch(/^<svg /);
     expect(svg.match(/<polyline /g)).toHaveLength(5);
+  });
+
+  it("counts the embedding calls and batch sizes the fake server (its own process) answered", async () => {
+    const fake = await startFakeEmbeddings({ latencyMs: 200, dimensions: 16 });
+    try {
+      const embed = (input: string[]) =>
+        fetch(`${fake.baseUrl}/embeddings`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ model: "m", input }),
+        });
+      await Promise.all([embed(["a", "b", "c"]), embed(["d"])]);
+      const calls = await fake.calls();
+      expect(calls).toMatchObject({
+        calls: 2,
+        texts: 4,
+        batchSizes: { min: 1, max: 3 },
+        maxInFlight: 2,
+      });
+      expect(calls.lastDoneAt).toBeGreaterThanOrEqual(calls.firstAt + 200);
+      await fake.reset();
+      expect((await fake.calls()).calls).toBe(0);
+    } finally {
+      await fake.close();
+    }
   });
 
   it("runs the LangChain.js baseline recipe against a wire Postgres and the fake embedding server", async () => {

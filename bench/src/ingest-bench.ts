@@ -9,7 +9,7 @@ import { type BenchDatabase, openBenchDatabase } from "./database";
 import { type EmbeddingCalls, startFakeEmbeddings } from "./fake-embeddings";
 import type { RecipeInput, RecipeResult } from "./langchain-recipe";
 import { describeMachine, type Machine } from "./machine";
-import { LORE_MAIN, runTs, startBackground, waitFor } from "./processes";
+import { LORE_MAIN, runScript, startBackground, waitFor } from "./processes";
 import { progress, round } from "./stats";
 
 const RECIPE_MAIN = fileURLToPath(new URL("./langchain-recipe.ts", import.meta.url));
@@ -145,7 +145,7 @@ export async function benchIngest(options: IngestBenchOptions): Promise<IngestBe
       await fake.reset();
       const args = ["ingest", corpus.folder, "--collection", "bench", "--json"];
       const startedAt = Date.now();
-      const run = await runTs(LORE_MAIN, sync ? [...args, "--sync"] : args, environment);
+      const run = await runScript(LORE_MAIN, sync ? [...args, "--sync"] : args, environment);
       const endedAt = Date.now();
       const embeddings = await fake.calls();
       const summary = JSON.parse(run.stdout) as Record<string, unknown>;
@@ -187,7 +187,7 @@ export async function benchIngest(options: IngestBenchOptions): Promise<IngestBe
         chunkOverlap: DEFAULT_CHUNKING.chunkOverlap,
       };
       const startedAt = Date.now();
-      const run = await runTs(RECIPE_MAIN, [JSON.stringify(input)], process.env);
+      const run = await runScript(RECIPE_MAIN, [JSON.stringify(input)], process.env);
       const endedAt = Date.now();
       const result = JSON.parse(run.stdout) as RecipeResult;
       const embeddings = await fake.calls();

@@ -159,6 +159,12 @@ program
   )
   .option("--queries <n>", "queries per measurement", integer("--queries", 1, 10_000), 50)
   .option(
+    "--maintenance-work-mem <mb>",
+    "maintenance_work_mem for the index builds, in MB (a graph that does not fit is built on disk, far slower)",
+    integer("--maintenance-work-mem", 1, 16_384),
+    1024,
+  )
+  .option(
     "--iterative-scan <mode>",
     "hnsw.iterative_scan: off, relaxed_order or strict_order (default: Lore's session setting, relaxed_order)",
   )
@@ -176,6 +182,7 @@ program
       efSearch: number[];
       queries: number;
       iterativeScan?: string;
+      maintenanceWorkMem: number;
       databaseUrl?: string;
       svg?: string;
     }) => {
@@ -197,6 +204,7 @@ program
         hnsw: { m: options.m, efConstruction: options.efConstruction },
         efSearch: options.efSearch,
         queries: options.queries,
+        maintenanceWorkMemMb: options.maintenanceWorkMem,
         ...(iterativeScan ? { iterativeScan } : {}),
         ...(databaseUrl ? { databaseUrl } : {}),
       });

@@ -13,7 +13,7 @@ export interface ChildRun {
 }
 
 /** Node with tsx as a loader, run directly (not through pnpm) so the pid is the process measured. */
-export function spawnTs(
+export function spawnScript(
   script: string,
   args: readonly string[],
   environment: NodeJS.ProcessEnv,
@@ -45,13 +45,13 @@ export function watchPeakRss(pid: number | undefined): { stop(): Promise<number>
 }
 
 /** Runs a TypeScript entry point to completion; rejects with its stderr when it fails. */
-export async function runTs(
+export async function runScript(
   script: string,
   args: readonly string[],
   environment: NodeJS.ProcessEnv,
 ): Promise<ChildRun> {
   const started = performance.now();
-  const child = spawnTs(script, args, environment);
+  const child = spawnScript(script, args, environment);
   const rss = watchPeakRss(child.pid);
   let stdout = "";
   let stderr = "";
@@ -89,7 +89,7 @@ export function startBackground(
   args: readonly string[],
   environment: NodeJS.ProcessEnv,
 ): Background {
-  const child = spawnTs(script, args, environment);
+  const child = spawnScript(script, args, environment);
   const rss = watchPeakRss(child.pid);
   let output = "";
   const collect = (data: Buffer) => {

@@ -5,7 +5,7 @@ import path from "node:path";
 import autocannon from "autocannon";
 import { BENCH_QUESTIONS } from "./corpus";
 import { describeMachine, type Machine } from "./machine";
-import { LORE_MAIN, runTs, startBackground, waitFor } from "./processes";
+import { LORE_MAIN, runScript, startBackground, waitFor } from "./processes";
 import { latencySummary, progress, round } from "./stats";
 
 export interface QueryBenchOptions {
@@ -61,7 +61,7 @@ export async function benchQuery(options: QueryBenchOptions): Promise<QueryBench
   try {
     if (options.folder) {
       progress(`ingesting ${options.folder} ...`);
-      await runTs(LORE_MAIN, ["ingest", path.resolve(options.folder), "--json"], environment);
+      await runScript(LORE_MAIN, ["ingest", path.resolve(options.folder), "--json"], environment);
     }
     const server = startBackground(LORE_MAIN, ["serve"], environment);
     try {

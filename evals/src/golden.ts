@@ -2,7 +2,7 @@
 import { readFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { ask, ingestFolder, type LoreContext, SAMPLE_DOCS_DIR, search } from "@lore/core";
-import { createTestDatabase } from "@lore/db/testing";
+import { migrate, openDatabase } from "@lore/db";
 import { z } from "zod";
 import {
   keyFactRecall,
@@ -104,8 +104,9 @@ export interface GoldenOptions {
 
 export async function runGolden(options: GoldenOptions): Promise<GoldenReport> {
   const questions = await loadGolden(options.split, options.goldenDir);
-  const database = await createTestDatabase();
+  const database = await openDatabase({ kind: "pglite-memory" });
   try {
+    await migrate(database);
     const context: LoreContext = { ...options.providers, db: database.db };
     const ingest = await ingestFolder(context, options.docsDir ?? SAMPLE_DOCS_DIR, {
       collection: COLLECTION,

@@ -149,8 +149,8 @@ export interface MetricDelta {
 }
 
 export function compareMetrics(
-  before: Record<string, number>,
-  after: Record<string, number>,
+  before: Partial<Record<MetricName, number>>,
+  after: Partial<Record<MetricName, number>>,
 ): MetricDelta[] {
   return METRICS.map(({ name, label, higherIsBetter }) => {
     const left = before[name] ?? null;

@@ -42,8 +42,8 @@ export const AskRequest = z
   .strict();
 export type AskRequest = z.infer<typeof AskRequest>;
 
-export const Citation = z.object({
-  n: z.number().int(),
+/** Where a chunk sits: shared by citations and search results. */
+const ChunkLocation = z.object({
   chunkId: z.string(),
   documentId: z.string(),
   source: z.string(),
@@ -51,9 +51,10 @@ export const Citation = z.object({
   heading: z.string(),
   startLine: z.number().int(),
   endLine: z.number().int(),
-  snippet: z.string(),
   score: z.number(),
 });
+
+export const Citation = ChunkLocation.extend({ n: z.number().int(), snippet: z.string() });
 export type Citation = z.infer<typeof Citation>;
 
 export const Timings = z.object({
@@ -99,17 +100,7 @@ export const SearchRequest = z
   .strict();
 export type SearchRequest = z.infer<typeof SearchRequest>;
 
-export const SearchResult = z.object({
-  chunkId: z.string(),
-  documentId: z.string(),
-  source: z.string(),
-  title: z.string(),
-  heading: z.string(),
-  startLine: z.number().int(),
-  endLine: z.number().int(),
-  text: z.string(),
-  score: z.number(),
-});
+export const SearchResult = ChunkLocation.extend({ text: z.string() });
 export type SearchResult = z.infer<typeof SearchResult>;
 
 export const SearchResponse = z.object({ results: z.array(SearchResult) });

@@ -2,7 +2,7 @@
 import path from "node:path";
 import type { Config } from "@lore/config";
 import { LoreError } from "@lore/core";
-import { createTestDatabase } from "@lore/db/testing";
+import { migrate, openDatabase } from "@lore/db";
 import {
   checkThresholds,
   compareMetrics,
@@ -17,11 +17,12 @@ import {
   THRESHOLDS_FILE,
   writeResults,
 } from "@lore/evals";
+import type { ChatModel } from "@lore/providers";
 import { Presets, SingleBar } from "cli-progress";
 import type { Command } from "commander";
 import { z } from "zod";
 import { printJson } from "../output";
-import { createEmbedder, openRuntime } from "../runtime";
+import { createChatModel, createEmbedder, openRuntime } from "../runtime";
 import { resolveConfig, topKOption } from "../shared";
 
 interface EvalFlags {
@@ -113,7 +114,7 @@ async function evalGolden(flags: EvalFlags, config: Config): Promise<void> {
   const bar = progressBar("golden");
   const report = await runGolden({
     split,
-    providers: { embedder: await createEmbedder(config) },
+    providers: { embedder: await createEmbedder(config), ...chatModel(config) },
     ...(flags.topK ? { askTopK: flags.topK } : {}),
     onStart: (total) => bar.start(total, 0),
     onQuestion: (done) => bar.update(done),
@@ -141,6 +142,12 @@ async function evalGolden(flags: EvalFlags, config: Config): Promise<void> {
   }
 }
 
+/** The configured chat model, so `LORE_CHAT_PROVIDER=openai lore eval` scores LLM answers. */
+function chatModel(config: Config): { chat?: ChatModel } {
+  const chat = createChatModel(config);
+  return chat ? { chat } : {};
+}
+
 async function evalBeir(directory: string, flags: EvalFlags, config: Config): Promise<void> {
   const split = flags.split ?? "test";
   const dataset = await invalidInput(readBeir(directory, split));
@@ -154,7 +161,8 @@ async function evalBeir(directory: string, flags: EvalFlags, config: Config): Pr
   const runtime = config.databaseUrl
     ? await openRuntime(config)
     : await (async () => {
-        const database = await createTestDatabase();
+        const database = await openDatabase({ kind: "pglite-memory" });
+        await migrate(database);
         return {
           context: { db: database.db, embedder: await createEmbedder(config) },
           close: () => database.close(),

@@ -1,4 +1,4 @@
-// Hybrid retrieval: pgvector ANN (cosine) and Postgres full-text search, fused by reciprocal rank.
+// Hybrid retrieval: pgvector ANN (cosine) and Okapi BM25 over Postgres full-text, fused by reciprocal rank.
 import { type LoreDb, queryRows, vectorCast } from "@lore/db";
 import { type SQL, sql } from "drizzle-orm";
 import type { Collection } from "../collections/collections";
@@ -34,10 +34,12 @@ export interface RetrievedChunk {
   textRank: number | null;
 }
 
+// BM25 leads: the local embedder has no corpus statistics (no IDF), so at equal weight its
+// ranking drags BM25's down on keyword-heavy corpora (measured: evals/README.md).
 export const DEFAULT_RETRIEVAL = {
   candidates: 40,
   rrfK: 60,
-  vectorWeight: 1,
+  vectorWeight: 0.5,
   textWeight: 1,
   bm25: { k1: 0.9, b: 0.4 },
 };
@@ -59,6 +61,9 @@ export async function hybridSearch(
   const literal = `[${queryVector.join(",")}]`;
   const filters = filterSql(options.filters);
   // The cast and vector_dims() predicate match the partial HNSW index for this dimension.
+  // BM25 because ts_rank has no IDF: statistics are over the collection's chunks (document
+  // frequency counted among the chunks matching any query term, length from token_count), so
+  // nothing is stored beyond the tsvector and the query stays one statement.
   return queryRows<RetrievedChunk>(
     db,
     sql`
