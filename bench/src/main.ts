@@ -1,10 +1,10 @@
 #!/usr/bin/env node
 // `pnpm bench`: ingest, query-load and scale benchmarks; each prints one JSON object on stdout, progress on stderr.
-import { mkdir, writeFile } from "node:fs/promises";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { DEFAULT_HNSW, DEFAULT_HNSW_EF_SEARCH } from "@lore/db";
 import { Command, InvalidArgumentError } from "commander";
-import { scaleChartSvg } from "./chart";
+import { ScaleChartInput, scaleChartSvg } from "./chart";
 import { benchIngest } from "./ingest-bench";
 import { benchQuery } from "./query-bench";
 import { benchScale } from "./scale-bench";
@@ -208,13 +208,24 @@ program
         ...(iterativeScan ? { iterativeScan } : {}),
         ...(databaseUrl ? { databaseUrl } : {}),
       });
-      if (options.svg) {
-        await mkdir(path.dirname(path.resolve(options.svg)), { recursive: true });
-        await writeFile(options.svg, scaleChartSvg(result));
-      }
+      if (options.svg) await writeSvg(options.svg, scaleChartSvg(result));
       printJson(result);
     },
   );
+
+program
+  .command("chart <scale-json> <svg>")
+  .description("redraw the latency chart from a saved `bench scale` result")
+  .action(async (input: string, output: string) => {
+    const result = ScaleChartInput.parse(JSON.parse(await readFile(input, "utf8")));
+    await writeSvg(output, scaleChartSvg(result));
+    printJson({ chart: path.resolve(output), sizes: result.points.map((point) => point.chunks) });
+  });
+
+async function writeSvg(file: string, svg: string): Promise<void> {
+  await mkdir(path.dirname(path.resolve(file)), { recursive: true });
+  await writeFile(file, svg);
+}
 
 try {
   await program.parseAsync(process.argv);

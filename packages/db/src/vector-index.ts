@@ -10,8 +10,9 @@ export interface HnswParameters {
 export const DEFAULT_HNSW: HnswParameters = { m: 16, efConstruction: 64 };
 
 /**
- * `hnsw.ef_search` of every session: the candidates kept while walking the graph. pgvector's 40
- * measured recall@10 0.93 at 10k chunks; 100 measured 0.95 for about 1 ms more (bench/README.md).
+ * `hnsw.ef_search` of every session: the candidates kept while walking the graph. Against exact
+ * search, pgvector's 40 measured recall@10 0.93 at 10k chunks and 0.73 at 100k; 100 measured
+ * 1.00 and 0.78 for 1-3 ms more (`pnpm bench scale`, bench/README.md).
  */
 export const DEFAULT_HNSW_EF_SEARCH = 100;
 
