@@ -52,6 +52,7 @@ export interface Principal {
 }
 
 const KEY_PREFIX = "lore_";
+const LAST_USED_RESOLUTION_MS = 60_000;
 // Enough of the key to find its row without revealing the secret (identifies ~72 random bits).
 const LOOKUP_LENGTH = KEY_PREFIX.length + 12;
 
@@ -111,7 +112,11 @@ export async function authenticate(db: LoreDb, presented: string): Promise<Princ
   const digest = hashKey(presented);
   const match = candidates.find((row) => timingSafeEqual(Buffer.from(row.hash, "hex"), digest));
   if (!match) return undefined;
-  await db.update(apiKeys).set({ lastUsedAt: new Date() }).where(eq(apiKeys.id, match.id));
+  // Every request authenticates: write last_used_at at most once a minute, not on each one.
+  const now = new Date();
+  if (!match.lastUsedAt || now.getTime() - match.lastUsedAt.getTime() > LAST_USED_RESOLUTION_MS) {
+    await db.update(apiKeys).set({ lastUsedAt: now }).where(eq(apiKeys.id, match.id));
+  }
   return {
     keyId: match.id,
     name: match.name,
