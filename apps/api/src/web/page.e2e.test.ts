@@ -250,6 +250,10 @@ describe.skipIf(!haveChromium)("web page in Chromium", () => {
 
   it("shows a readable problem for bad input instead of an answer", async () => {
     const { page, problems } = await openPage(server.url);
+    // Wait for the page's own collection list, which replaces the options when it arrives.
+    await page.locator("#collection option", { hasText: "documents)" }).first().waitFor({
+      state: "attached",
+    });
     // A collection name the API refuses, as a stale or tampered page could send.
     await page.evaluate(`{
       const select = document.getElementById("collection");
