@@ -4,7 +4,8 @@ import { readFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 
 export const REPO_ROOT = fileURLToPath(new URL("../../", import.meta.url));
-export const LORE_MAIN = fileURLToPath(new URL("../../apps/cli/src/main.ts", import.meta.url));
+/** The `lore` launcher users run (`pnpm lore` minus pnpm): the bundled CLI, rebuilt when stale. */
+export const LORE_MAIN = fileURLToPath(new URL("../../apps/cli/bin/lore.mjs", import.meta.url));
 
 export interface ChildRun {
   stdout: string;
@@ -12,13 +13,17 @@ export interface ChildRun {
   peakRssMiB: number;
 }
 
-/** Node with tsx as a loader, run directly (not through pnpm) so the pid is the process measured. */
+/**
+ * Node, with tsx as a loader for TypeScript, run directly (not through pnpm) so the pid is the
+ * process measured.
+ */
 export function spawnScript(
   script: string,
   args: readonly string[],
   environment: NodeJS.ProcessEnv,
 ): ChildProcess {
-  return spawn(process.execPath, ["--import", "tsx", script, ...args], {
+  const loader = script.endsWith(".ts") ? ["--import", "tsx"] : [];
+  return spawn(process.execPath, [...loader, script, ...args], {
     cwd: REPO_ROOT,
     env: environment,
     stdio: ["ignore", "pipe", "pipe"],

@@ -4,6 +4,7 @@ import { type Collection, ensureCollection, type LoreContext, search } from "@lo
 import {
   chunks,
   documents,
+  dropVectorIndex,
   ensureVectorIndex,
   type HnswParameters,
   type LoreDb,
@@ -96,7 +97,10 @@ export async function benchScale(options: ScaleBenchOptions): Promise<ScaleBench
       const insertMs = performance.now() - insertStarted;
       progress(`${size} chunks inserted in ${Math.round(insertMs)} ms; building HNSW ...`);
       const buildStarted = performance.now();
-      await ensureVectorIndex(database.db, options.dimensions, options.hnsw);
+      await ensureVectorIndex(database.db, options.dimensions, {
+        ...options.hnsw,
+        buildMemoryMb: options.maintenanceWorkMemMb,
+      });
       await database.db.execute(sql`ANALYZE chunks`);
       const indexBuildMs = performance.now() - buildStarted;
       progress(
@@ -176,10 +180,6 @@ function benchQueries(texts: readonly ChunkText[], count: number): string[] {
     );
   }
   return queries;
-}
-
-async function dropVectorIndex(db: LoreDb, dimensions: number): Promise<void> {
-  await db.execute(sql.raw(`DROP INDEX IF EXISTS chunks_embedding_hnsw_${Math.trunc(dimensions)}`));
 }
 
 async function insertChunks(

@@ -138,7 +138,12 @@ export async function runBeir(
   options: BeirOptions,
 ): Promise<BeirMetrics> {
   const ingestStarted = performance.now();
-  const collection = await ensureCollection(context.db, options.collection, context.embedder);
+  const collection = await ensureCollection(
+    context.db,
+    options.collection,
+    context.embedder,
+    context.vectorIndex,
+  );
   try {
     let chunks = 0;
     for (const [index, document] of dataset.corpus.entries()) {

@@ -1,49 +1,29 @@
 #!/usr/bin/env node
 // `lore`: the command line for serving, migrating, ingesting, asking and searching.
-import { ConfigError } from "@lore/config";
-import { LoreError } from "@lore/core";
-import { DataDirLockedError } from "@lore/db";
-import { Command } from "commander";
-import { registerAsk } from "./commands/ask";
-import { registerEval } from "./commands/eval";
-import { registerIngest } from "./commands/ingest";
-import { registerJobs } from "./commands/jobs";
-import { registerKeys } from "./commands/keys";
-import { registerServe } from "./commands/serve";
-import { registerStats } from "./commands/stats";
-import { registerWorker } from "./commands/worker";
-
-const program = new Command("lore")
-  .description("Lore answers questions about your documents, with cited sources.")
-  .option("--data-dir <dir>", "embedded database directory (LORE_DATA_DIR)")
-  .showHelpAfterError();
-
-for (const register of [
-  registerServe,
-  registerIngest,
-  registerAsk,
-  registerStats,
-  registerKeys,
-  registerEval,
-  registerWorker,
-  registerJobs,
-]) {
-  register(program);
-}
+import { createProgram } from "./program";
 
 try {
-  await program.parseAsync(process.argv);
+  await createProgram().parseAsync(process.argv);
 } catch (error) {
+  process.stderr.write(`lore: ${await describeFailure(error)}\n`);
+  process.exit(1);
+}
+
+/** Lore's own errors print their message; anything unexpected prints its stack. */
+async function describeFailure(error: unknown): Promise<string> {
+  if (!(error instanceof Error)) return String(error);
+  // The command that threw has loaded these modules already, so importing them here is free;
+  // when one of them is what failed to load, its stack is the useful part.
+  const modules = await Promise.all([
+    import("@lore/config"),
+    import("@lore/core"),
+    import("@lore/db"),
+  ]).catch(() => undefined);
+  if (!modules) return error.stack ?? error.message;
+  const [{ ConfigError }, { LoreError }, { DataDirLockedError }] = modules;
   const known =
     error instanceof LoreError ||
     error instanceof ConfigError ||
     error instanceof DataDirLockedError;
-  const message =
-    error instanceof Error
-      ? known
-        ? error.message
-        : (error.stack ?? error.message)
-      : String(error);
-  process.stderr.write(`lore: ${message}\n`);
-  process.exit(1);
+  return known ? error.message : (error.stack ?? error.message);
 }

@@ -26,6 +26,7 @@ export async function createEmbedder(config: Config): Promise<Embedder> {
   return createOpenAIEmbedder({
     model: config.embed.model,
     ...(config.embed.dimensions ? { dimensions: config.embed.dimensions } : {}),
+    ...(config.embed.batchSize ? { maxBatch: config.embed.batchSize } : {}),
     ...(config.openai.apiKey ? { apiKey: config.openai.apiKey } : {}),
     ...(config.openai.baseUrl ? { baseUrl: config.openai.baseUrl } : {}),
   });
@@ -62,7 +63,7 @@ function chatContext(config: Config): Pick<LoreContext, "chat" | "answering"> {
 export async function openRuntime(config: Config): Promise<Runtime> {
   const database = await openDatabase(
     config.databaseUrl
-      ? { kind: "postgres", url: config.databaseUrl }
+      ? { kind: "postgres", url: config.databaseUrl, poolSize: config.databasePoolSize }
       : { kind: "pglite", dataDir: config.dataDir },
     config.hnswEfSearch === undefined ? {} : { hnswEfSearch: config.hnswEfSearch },
   );
@@ -72,7 +73,12 @@ export async function openRuntime(config: Config): Promise<Runtime> {
     return {
       config,
       database,
-      context: { db: database.db, embedder, ...chatContext(config) },
+      context: {
+        db: database.db,
+        embedder,
+        vectorIndex: config.vectorIndex,
+        ...chatContext(config),
+      },
       close: () => database.close(),
     };
   } catch (error) {

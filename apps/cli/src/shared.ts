@@ -1,7 +1,7 @@
 // Helpers every command shares: resolving config with global flags, opening a runtime, parsing input.
 import { type Config, type ConfigOverrides, loadConfig } from "@lore/config";
 import { LoreError } from "@lore/core";
-import { type Command, InvalidArgumentError, Option } from "commander";
+import type { Command } from "commander";
 import type { z } from "zod";
 import { openRuntime, type Runtime } from "./runtime";
 
@@ -22,22 +22,6 @@ export async function withRuntime<T>(
     await runtime.close();
   }
 }
-
-export function integer(name: string, min: number, max: number) {
-  return (value: string): number => {
-    const parsed = Number(value);
-    if (!Number.isInteger(parsed) || parsed < min || parsed > max) {
-      throw new InvalidArgumentError(`${name} must be a whole number from ${min} to ${max}.`);
-    }
-    return parsed;
-  };
-}
-
-export const collectionOption = () =>
-  new Option("-c, --collection <name>", "collection name").default("default");
-
-export const topKOption = () =>
-  new Option("-k, --top-k <n>", "results to use").argParser(integer("--top-k", 1, 50));
 
 export function parseInput<Schema extends z.ZodType>(
   schema: Schema,

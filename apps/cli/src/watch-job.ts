@@ -7,6 +7,8 @@ export interface WatchOptions {
   /** No progress output at all (--json). */
   quiet: boolean;
   intervalMs?: number;
+  /** Subscribes to "a job has ended" notifications, so the end is seen at once, not at the next read. */
+  listen?: (onEnded: () => void) => Promise<() => Promise<void>>;
   /** Said once when the job has waited this long for a worker. */
   unclaimedHint?: { afterMs: number; message: string };
 }
@@ -29,8 +31,18 @@ export async function watchJob(
     : undefined;
   let lastLine = "";
   let hinted = false;
+  // Aborted (and replaced) on each notification; the pause takes the current one before reading.
+  let ended = new AbortController();
+  const unlisten = await options
+    .listen?.(() => {
+      ended.abort();
+      ended = new AbortController();
+    })
+    // Without notifications the job is still read every interval.
+    .catch(() => undefined);
   try {
     for (;;) {
+      const woken = ended.signal;
       const job = await read();
       const progress = job.progress;
       const done = (progress.filesProcessed ?? 0) + (progress.filesSkipped ?? 0);
@@ -55,9 +67,10 @@ export async function watchJob(
         if (!options.quiet) process.stderr.write(`${hint.message}\n`);
         hinted = true;
       }
-      await sleep(options.intervalMs ?? 250);
+      await sleep(options.intervalMs ?? 250, undefined, { signal: woken }).catch(() => {});
     }
   } finally {
     bar?.stop();
+    await unlisten?.();
   }
 }

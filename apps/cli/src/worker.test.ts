@@ -80,6 +80,9 @@ describe("lore worker and lore ingest in server mode", () => {
       LORE_EMBED_DIMENSIONS: "32",
       LORE_CHAT_PROVIDER: "extractive",
       LORE_WORKER_LEASE_SECONDS: "2",
+      // Two files (four texts) a request, one request at a time: the job advances in steps.
+      LORE_EMBED_BATCH_SIZE: "4",
+      LORE_EMBED_CONCURRENCY: "1",
     };
     folder = await mkdtemp(path.join(tmpdir(), "lore-worker-"));
     for (let index = 0; index < 14; index++) {

@@ -99,4 +99,27 @@ describe("runWorker", () => {
     await worker.stop();
     expect(await getIngestJob(embedded.db, id)).toMatchObject({ status: "queued", attempts: 0 });
   });
+
+  // In-process only: PGlite is one session, so over its wire a NOTIFY reaches the connection
+  // that sent it rather than the listening one (Postgres delivers it to every listener).
+  it("an idle worker that listens claims a new job at once, not at its next poll", async () => {
+    const database = embedded;
+    const worker = runWorker(
+      { db: database.db, embedder: createLocalEmbedder({ dimensions: 64 }) },
+      // Its first poll finds nothing; the next would be minutes away.
+      { workerId: "listening", pollMs: 600_000, listen: database.listen },
+    );
+    await sleep(300);
+    const { id } = await enqueueIngestJob(embedded.db, {
+      collection: "notified",
+      path: path.join(folder, "team-1"),
+      sync: true,
+    });
+    const started = Date.now();
+    while ((await getIngestJob(embedded.db, id)).status !== "succeeded") {
+      expect(Date.now() - started).toBeLessThan(20_000);
+      await sleep(50);
+    }
+    await worker.stop();
+  });
 });

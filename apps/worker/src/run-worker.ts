@@ -3,6 +3,7 @@ import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
 import { setTimeout as sleep } from "node:timers/promises";
 import {
+  INGEST_JOBS_CHANNEL,
   type LoreContext,
   type ProcessJobOptions,
   processNextIngestJob,
@@ -19,6 +20,8 @@ export interface WorkerOptions {
   leaseMs?: number;
   /** Pause between polls of an empty queue. */
   pollMs?: number;
+  /** Subscribes to database notifications (`Database.listen`): a queued job wakes idle slots at once. */
+  listen?: (channel: string, onNotify: () => void) => Promise<() => Promise<void>>;
   logger?: Logger;
   ingest?: ProcessJobOptions["ingest"];
   retry?: RetryPolicy;
@@ -40,8 +43,20 @@ export function runWorker(context: LoreContext, options: WorkerOptions = {}): Ru
   const stopping = new AbortController();
   const pollMs = options.pollMs ?? DEFAULT_WORKER_POLL_MS;
   const logger = options.logger;
+  // Aborted (and replaced) on each notification; a slot takes the current one before it claims,
+  // so a job queued while it was claiming still cuts its pause short.
+  let wake = new AbortController();
+  const nudge = () => {
+    wake.abort();
+    wake = new AbortController();
+  };
+  const listening = options.listen?.(INGEST_JOBS_CHANNEL, nudge).catch((error: unknown) => {
+    logger?.warn({ err: error, workerId: id }, "cannot listen for new jobs; polling only");
+    return undefined;
+  });
   const slot = async (): Promise<void> => {
     while (!stopping.signal.aborted) {
+      const woken = wake.signal;
       const outcome = await processNextIngestJob(context, {
         workerId: id,
         leaseMs: options.leaseMs ?? DEFAULT_WORKER_LEASE_MS,
@@ -62,13 +77,16 @@ export function runWorker(context: LoreContext, options: WorkerOptions = {}): Ru
       }
       // Jitter keeps several idle workers from polling in lockstep.
       const pause = pollMs / 2 + Math.random() * pollMs;
-      await sleep(pause, undefined, { signal: stopping.signal }).catch(() => {});
+      await sleep(pause, undefined, { signal: AbortSignal.any([stopping.signal, woken]) }).catch(
+        () => {},
+      );
     }
   };
   logger?.info({ workerId: id }, "worker started");
   const done = Promise.all(
     Array.from({ length: Math.max(1, options.concurrency ?? 1) }, () => slot()),
-  ).then(() => {
+  ).then(async () => {
+    await (await listening)?.();
     logger?.info({ workerId: id }, "worker stopped");
   });
   return {

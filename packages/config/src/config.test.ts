@@ -60,6 +60,24 @@ describe("loadConfig", () => {
     expect(loadConfig({}).hnswEfSearch).toBeUndefined();
   });
 
+  it("reads the ingest throughput and index build settings, with defaults", () => {
+    const config = loadConfig({
+      LORE_EMBED_BATCH_SIZE: "512",
+      LORE_EMBED_CONCURRENCY: "2",
+      LORE_HNSW_M: "24",
+      LORE_HNSW_EF_CONSTRUCTION: "128",
+      LORE_HNSW_BUILD_MEMORY_MB: "1024",
+      LORE_DB_POOL_SIZE: "20",
+    });
+    expect(config.databasePoolSize).toBe(20);
+    expect(loadConfig({}).databasePoolSize).toBe(10);
+    expect(config.embed).toMatchObject({ batchSize: 512, concurrency: 2 });
+    expect(config.vectorIndex).toEqual({ m: 24, efConstruction: 128, buildMemoryMb: 1024 });
+    expect(loadConfig({}).embed.concurrency).toBe(8);
+    expect(loadConfig({}).vectorIndex).toEqual({});
+    expect(() => loadConfig({ LORE_EMBED_BATCH_SIZE: "4096" })).toThrow(/LORE_EMBED_BATCH_SIZE/);
+  });
+
   it("lets flags override the environment", () => {
     expect(loadConfig({ PORT: "8080" }, { port: 9090, dataDir: "/tmp/x" })).toMatchObject({
       port: 9090,

@@ -87,6 +87,12 @@ const Environment = z.object({
   ),
   LORE_REQUEST_TIMEOUT_MS: optionalInteger(100, 3_600_000),
   LORE_HNSW_EF_SEARCH: optionalInteger(1, 1000),
+  LORE_HNSW_M: optionalInteger(2, 100),
+  LORE_HNSW_EF_CONSTRUCTION: optionalInteger(4, 1000),
+  LORE_HNSW_BUILD_MEMORY_MB: optionalInteger(1, 1024 * 1024),
+  LORE_EMBED_BATCH_SIZE: optionalInteger(1, 2048),
+  LORE_EMBED_CONCURRENCY: optionalInteger(1, 64),
+  LORE_DB_POOL_SIZE: optionalInteger(1, 1000),
 });
 
 type LogLevel = "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
@@ -94,11 +100,21 @@ type LogLevel = "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silen
 export interface Config {
   mode: "embedded" | "server";
   databaseUrl?: string;
+  /** Connections in each process's pg pool (server mode). */
+  databasePoolSize: number;
   dataDir: string;
   port: number;
   host: string;
   auth: "off" | "required";
-  embed: { provider: "local" | "openai"; model: string; dimensions?: number };
+  embed: {
+    provider: "local" | "openai";
+    model: string;
+    dimensions?: number;
+    /** Texts per embedding request; unset: the provider's default. */
+    batchSize?: number;
+    /** Embedding requests one ingest keeps in flight. */
+    concurrency: number;
+  };
   /** Unset numbers fall back to the providers' and answerer's defaults. */
   chat: {
     provider: "extractive" | "openai";
@@ -126,6 +142,8 @@ export interface Config {
   requestTimeoutMs: number;
   /** hnsw.ef_search of every database session; unset: the measured default in @lore/db. */
   hnswEfSearch?: number;
+  /** How HNSW indexes are built; unset values: DEFAULT_VECTOR_INDEX in @lore/db. */
+  vectorIndex: { m?: number; efConstruction?: number; buildMemoryMb?: number };
 }
 
 /** Values from CLI flags; they win over the environment. */
@@ -138,6 +156,8 @@ export class ConfigError extends Error {
 const LOCAL_EMBED_MODEL = "lore-hash-v1";
 const DEFAULT_OPENAI_EMBED_MODEL = "text-embedding-3-small";
 const DEFAULT_OPENAI_CHAT_MODEL = "gpt-4o-mini";
+// Requests one ingest keeps in flight: with 300 ms calls, 8 overlap enough to keep writes busy.
+const DEFAULT_EMBED_CONCURRENCY = 8;
 
 export function loadConfig(
   environment: NodeJS.ProcessEnv = process.env,
@@ -175,6 +195,7 @@ export function loadConfig(
   const config: Config = {
     mode,
     dataDir: path.resolve(overrides.dataDir ?? env.LORE_DATA_DIR ?? ".lore"),
+    databasePoolSize: env.LORE_DB_POOL_SIZE ?? 10,
     port: overrides.port ?? env.PORT ?? 3000,
     host: overrides.host ?? env.HOST ?? (mode === "embedded" ? "127.0.0.1" : "0.0.0.0"),
     auth: env.LORE_AUTH ?? (mode === "embedded" ? "off" : "required"),
@@ -184,6 +205,8 @@ export function loadConfig(
         env.LORE_EMBED_MODEL ??
         (embedProvider === "local" ? LOCAL_EMBED_MODEL : DEFAULT_OPENAI_EMBED_MODEL),
       ...(env.LORE_EMBED_DIMENSIONS ? { dimensions: env.LORE_EMBED_DIMENSIONS } : {}),
+      ...(env.LORE_EMBED_BATCH_SIZE ? { batchSize: env.LORE_EMBED_BATCH_SIZE } : {}),
+      concurrency: env.LORE_EMBED_CONCURRENCY ?? DEFAULT_EMBED_CONCURRENCY,
     },
     chat: {
       provider: chatProvider,
@@ -219,6 +242,15 @@ export function loadConfig(
     corsOrigins: env.LORE_CORS_ORIGINS ?? [],
     requestTimeoutMs: env.LORE_REQUEST_TIMEOUT_MS ?? 60_000,
     ...(env.LORE_HNSW_EF_SEARCH === undefined ? {} : { hnswEfSearch: env.LORE_HNSW_EF_SEARCH }),
+    vectorIndex: {
+      ...(env.LORE_HNSW_M === undefined ? {} : { m: env.LORE_HNSW_M }),
+      ...(env.LORE_HNSW_EF_CONSTRUCTION === undefined
+        ? {}
+        : { efConstruction: env.LORE_HNSW_EF_CONSTRUCTION }),
+      ...(env.LORE_HNSW_BUILD_MEMORY_MB === undefined
+        ? {}
+        : { buildMemoryMb: env.LORE_HNSW_BUILD_MEMORY_MB }),
+    },
   };
   if (env.DATABASE_URL) config.databaseUrl = env.DATABASE_URL;
   return config;

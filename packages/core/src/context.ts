@@ -1,5 +1,5 @@
 // What every domain verb runs against; built once by each app's composition root.
-import type { LoreDb } from "@lore/db";
+import type { LoreDb, VectorIndexSettings } from "@lore/db";
 import type { ChatModel, Embedder } from "@lore/providers";
 import type { AnsweringSettings } from "./answering/settings";
 
@@ -10,4 +10,6 @@ export interface LoreContext {
   chat?: ChatModel;
   /** Overrides of DEFAULT_ANSWERING (prompt budget, deadline, evidence threshold, prices). */
   answering?: Partial<AnsweringSettings>;
+  /** Overrides of DEFAULT_VECTOR_INDEX for the HNSW indexes ingestion creates. */
+  vectorIndex?: Partial<VectorIndexSettings>;
 }

@@ -32,6 +32,12 @@ export interface Database {
   readonly pglite?: PGlite;
   /** The pg pool in server mode. */
   readonly pool?: pg.Pool;
+  /**
+   * Calls `onNotify` on each NOTIFY of `channel` until the returned function is called. On
+   * Postgres it holds one pooled connection; if that connection breaks, notifications stop, so
+   * listeners keep a slow poll as well.
+   */
+  listen(channel: string, onNotify: () => void): Promise<() => Promise<void>>;
   close(): Promise<void>;
 }
 
@@ -67,7 +73,13 @@ export async function openDatabase(
       client.query(sessionSetup).catch(() => {});
     });
     const db = drizzlePostgres(pool, { schema }) as unknown as LoreDb;
-    return { db, kind: "postgres", pool, close: () => pool.end() };
+    return {
+      db,
+      kind: "postgres",
+      pool,
+      listen: (channel, onNotify) => listenOnPool(pool, channel, onNotify),
+      close: () => pool.end(),
+    };
   }
   const release = target.kind === "pglite" ? await lockDataDir(target.dataDir) : undefined;
   try {
@@ -81,6 +93,10 @@ export async function openDatabase(
       db,
       kind: "pglite",
       pglite,
+      listen: async (channel, onNotify) => {
+        const unlisten = await pglite.listen(assertChannel(channel), onNotify);
+        return () => unlisten();
+      },
       close: async () => {
         await pglite.close();
         await release?.();
@@ -90,6 +106,43 @@ export async function openDatabase(
     await release?.();
     throw error;
   }
+}
+
+async function listenOnPool(
+  pool: pg.Pool,
+  channel: string,
+  onNotify: () => void,
+): Promise<() => Promise<void>> {
+  const client = await pool.connect();
+  let broken: Error | undefined;
+  const onNotification = (message: pg.Notification) => {
+    if (message.channel === channel) onNotify();
+  };
+  // A dropped connection must not crash the process: the listener's poll carries on.
+  const onError = (error: Error) => {
+    broken = error;
+  };
+  client.on("notification", onNotification);
+  client.on("error", onError);
+  try {
+    await client.query(`LISTEN ${assertChannel(channel)}`);
+  } catch (error) {
+    client.release(error instanceof Error ? error : true);
+    throw error;
+  }
+  return async () => {
+    client.off("notification", onNotification);
+    if (!broken)
+      await client.query(`UNLISTEN ${channel}`).catch((error: Error) => (broken = error));
+    client.off("error", onError);
+    client.release(broken ?? false);
+  };
+}
+
+/** Channels are fixed identifiers in Lore's code, never user input; this keeps it that way. */
+function assertChannel(channel: string): string {
+  if (!/^[a-z_]+$/.test(channel)) throw new Error(`Invalid notification channel: ${channel}`);
+  return channel;
 }
 
 // PGlite corrupts a data directory that two processes open at once, so the directory is locked.

@@ -17,10 +17,13 @@ export {
   queries,
   rateLimits,
 } from "./schema";
-export type { HnswParameters } from "./vector-index";
+export type { HnswParameters, VectorIndexSettings } from "./vector-index";
 export {
   DEFAULT_HNSW,
   DEFAULT_HNSW_EF_SEARCH,
+  DEFAULT_VECTOR_INDEX,
+  dropVectorIndex,
   ensureVectorIndex,
   vectorCast,
+  vectorIndexExists,
 } from "./vector-index";

@@ -1,13 +1,25 @@
 // Builds the HNSW cosine index for one embedding dimension (each collection's embedder fixes its own).
 import { sql } from "drizzle-orm";
 import type { LoreDb, LoreTransaction } from "./client";
+import { queryRows } from "./query";
 
 export interface HnswParameters {
   m: number;
   efConstruction: number;
 }
 
+/** How an index is built: its graph parameters and the memory the build may use. */
+export interface VectorIndexSettings extends HnswParameters {
+  /**
+   * `maintenance_work_mem` of the build, in MiB. pgvector builds far faster while the graph fits
+   * in it (at Postgres' default 64 MB, ~8k vectors of 1,536 dimensions already do not).
+   */
+  buildMemoryMb: number;
+}
+
 export const DEFAULT_HNSW: HnswParameters = { m: 16, efConstruction: 64 };
+
+export const DEFAULT_VECTOR_INDEX: VectorIndexSettings = { ...DEFAULT_HNSW, buildMemoryMb: 256 };
 
 /**
  * `hnsw.ef_search` of every session: the candidates kept while walking the graph. Against exact
@@ -16,21 +28,53 @@ export const DEFAULT_HNSW: HnswParameters = { m: 16, efConstruction: 64 };
  */
 export const DEFAULT_HNSW_EF_SEARCH = 100;
 
+/** The partial index serving one embedding dimension. */
+export function vectorIndexName(dimensions: number): string {
+  return `chunks_embedding_hnsw_${Math.trunc(dimensions)}`;
+}
+
 /**
  * `chunks.embedding` has no fixed dimension, so the index is a partial expression index per
- * dimension; retrieval repeats the same cast and predicate (see `vectorMatch`) to use it.
+ * dimension; retrieval repeats the same cast and predicate (see `vectorCast`) to use it. A cheap
+ * no-op when it exists: CREATE INDEX would first wait for a lock that concurrent writers hold.
  */
 export async function ensureVectorIndex(
+  db: LoreDb,
+  dimensions: number,
+  settings: Partial<VectorIndexSettings> = {},
+): Promise<void> {
+  if (await vectorIndexExists(db, dimensions)) return;
+  const { m, efConstruction, buildMemoryMb } = { ...DEFAULT_VECTOR_INDEX, ...settings };
+  const dims = Math.trunc(dimensions);
+  await db.transaction(async (transaction) => {
+    await transaction.execute(
+      sql.raw(`SET LOCAL maintenance_work_mem = '${Math.trunc(buildMemoryMb)}MB'`),
+    );
+    await transaction.execute(
+      sql.raw(
+        `CREATE INDEX IF NOT EXISTS ${vectorIndexName(dims)} ON chunks USING hnsw ((embedding::vector(${dims})) vector_cosine_ops) WITH (m = ${Math.trunc(m)}, ef_construction = ${Math.trunc(efConstruction)}) WHERE vector_dims(embedding) = ${dims}`,
+      ),
+    );
+  });
+}
+
+/**
+ * Drops the index before a bulk load: inserting row by row into an HNSW graph costs several
+ * times what one build over the same rows does. Searches stay correct meanwhile (exact scan).
+ */
+export async function dropVectorIndex(db: LoreDb, dimensions: number): Promise<void> {
+  await db.execute(sql.raw(`DROP INDEX IF EXISTS ${vectorIndexName(dimensions)}`));
+}
+
+export async function vectorIndexExists(
   db: LoreDb | LoreTransaction,
   dimensions: number,
-  parameters: HnswParameters = DEFAULT_HNSW,
-): Promise<void> {
-  const dims = Math.trunc(dimensions);
-  await db.execute(
-    sql.raw(
-      `CREATE INDEX IF NOT EXISTS chunks_embedding_hnsw_${dims} ON chunks USING hnsw ((embedding::vector(${dims})) vector_cosine_ops) WITH (m = ${Math.trunc(parameters.m)}, ef_construction = ${Math.trunc(parameters.efConstruction)}) WHERE vector_dims(embedding) = ${dims}`,
-    ),
+): Promise<boolean> {
+  const [row] = await queryRows<{ name: string | null }>(
+    db,
+    sql`SELECT to_regclass(${vectorIndexName(dimensions)})::text AS name`,
   );
+  return Boolean(row?.name);
 }
 
 /** The cast and predicate that let a query use `chunks_embedding_hnsw_<dims>`. */

@@ -8,10 +8,15 @@ export interface OpenAIEmbedderOptions {
   baseUrl?: string;
   /** Requested output size; learned from the server when omitted and the model is unknown. */
   dimensions?: number;
+  /** Texts per request (LORE_EMBED_BATCH_SIZE); lower it for servers with a small cap (TEI: 32). */
   maxBatch?: number;
   timeoutMs?: number;
   maxRetries?: number;
 }
+
+// OpenAI takes up to 2,048 inputs (and 300k tokens, which the ingest also keeps under) a request;
+// fewer, larger requests are what makes a first ingest fast when each call costs ~300 ms.
+export const DEFAULT_OPENAI_EMBED_BATCH = 1024;
 
 const KNOWN_DIMENSIONS: Record<string, number> = {
   "text-embedding-3-small": 1536,
@@ -61,7 +66,7 @@ export async function createOpenAIEmbedder(options: OpenAIEmbedderOptions): Prom
   return {
     id: `openai:${options.model}`,
     dimensions,
-    maxBatch: options.maxBatch ?? 256,
+    maxBatch: options.maxBatch ?? DEFAULT_OPENAI_EMBED_BATCH,
     embed,
   };
 }

@@ -23,9 +23,9 @@ import type { Command } from "commander";
 import { z } from "zod";
 import { printJson } from "../output";
 import { createChatModel, createEmbedder, openRuntime } from "../runtime";
-import { resolveConfig, topKOption } from "../shared";
+import { resolveConfig } from "../shared";
 
-interface EvalFlags {
+export interface EvalFlags {
   split?: string;
   json?: boolean;
   check?: boolean;
@@ -53,45 +53,26 @@ function progressBar(label: string): SingleBar {
   );
 }
 
-export function registerEval(program: Command): void {
-  program
-    .command("eval [suite] [dir]")
-    .description(
-      "score retrieval and answers on the golden set over fixtures/docs; `eval beir <dir>` scores document ranking on a BEIR-format folder (corpus.jsonl, queries.jsonl, qrels/<split>.tsv)",
-    )
-    .option(
-      "--split <split>",
-      "golden: dev, test or all (default all); beir: the qrels file (default test)",
-    )
-    .addOption(topKOption())
-    .option("--check", "exit 1 when a golden metric is outside evals/thresholds.json")
-    .option("--thresholds <file>", "thresholds file for --check (default evals/thresholds.json)")
-    .option("--no-write", "do not write evals/results/<timestamp>-<config>.json and .md")
-    .option("--compare <files...>", "print the metric deltas between two golden result files (A B)")
-    .option("--keep", "beir: keep the collection the corpus was loaded into")
-    .option("--json", "print one JSON document")
-    .action(
-      async (
-        suite: string | undefined,
-        directory: string | undefined,
-        flags: EvalFlags,
-        command: Command,
-      ) => {
-        if (flags.compare) return compare(flags.compare, flags.json ?? false);
-        if (suite === "beir") {
-          if (!directory)
-            throw new LoreError("invalid_request", "usage: lore eval beir <dir> [--split test]");
-          return evalBeir(directory, flags, resolveConfig(command));
-        }
-        if (suite !== undefined) {
-          throw new LoreError(
-            "invalid_request",
-            `Unknown eval suite "${suite}": use \`lore eval\` or \`lore eval beir <dir>\`.`,
-          );
-        }
-        return evalGolden(flags, resolveConfig(command));
-      },
+/** `lore eval [suite] [dir]`: `--compare`, the golden set, or `beir <dir>`. */
+export async function runEval(
+  suite: string | undefined,
+  directory: string | undefined,
+  flags: EvalFlags,
+  command: Command,
+): Promise<void> {
+  if (flags.compare) return compare(flags.compare, flags.json ?? false);
+  if (suite === "beir") {
+    if (!directory)
+      throw new LoreError("invalid_request", "usage: lore eval beir <dir> [--split test]");
+    return evalBeir(directory, flags, resolveConfig(command));
+  }
+  if (suite !== undefined) {
+    throw new LoreError(
+      "invalid_request",
+      `Unknown eval suite "${suite}": use \`lore eval\` or \`lore eval beir <dir>\`.`,
     );
+  }
+  return evalGolden(flags, resolveConfig(command));
 }
 
 async function evalGolden(flags: EvalFlags, config: Config): Promise<void> {

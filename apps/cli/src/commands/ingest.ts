@@ -5,23 +5,24 @@ import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Config } from "@lore/config";
 import {
+  INGEST_JOB_ENDED_CHANNEL,
   IngestJobRequest,
   type IngestJobView,
   type LoreContext,
   LoreError,
   processNextIngestJob,
 } from "@lore/core";
-import { DataDirLockedError } from "@lore/db";
+import { type Database, DataDirLockedError } from "@lore/db";
 import type { Command } from "commander";
 import { databaseJobClient, httpJobClient, type JobClient } from "../job-client";
 import { formatIngest, printJson } from "../output";
 import { openRuntime } from "../runtime";
 import { readServerFile } from "../server-file";
-import { collectionOption, parseInput, resolveConfig } from "../shared";
+import { parseInput, resolveConfig } from "../shared";
 import { watchJob } from "../watch-job";
 import { ingestSettings } from "./worker";
 
-interface IngestOptions {
+export interface IngestOptions {
   collection: string;
   sync?: boolean;
   /** commander's `--no-wait` sets this false. */
@@ -29,47 +30,41 @@ interface IngestOptions {
   json?: boolean;
 }
 
-export function registerIngest(program: Command): void {
-  program
-    .command("ingest <path>")
-    .description("load a folder of documents into a collection (through the job queue)")
-    .addOption(collectionOption())
-    .option("--sync", "delete documents whose files are gone")
-    .option("--no-wait", "queue the job, print its id and return")
-    .option("--json", "print the summary (or, with --no-wait, the job id) as JSON")
-    .action(async (folder: string, options: IngestOptions, command: Command) => {
-      const request = parseInput(IngestJobRequest, {
-        collection: options.collection,
-        path: path.resolve(folder),
-        sync: options.sync ?? false,
-      });
-      const info = await stat(request.path).catch(() => undefined);
-      if (!info?.isDirectory()) throw new LoreError("invalid_request", `Not a folder: ${folder}`);
-      await withJobClient(command, async (client, local) => {
-        const jobId = await client.enqueue(request);
-        if (!options.wait) {
-          if (options.json) printJson({ jobId });
-          else process.stdout.write(`${jobId}\n`);
-          return;
-        }
-        const running = local?.config.mode === "embedded" ? runHere(local, jobId) : undefined;
-        const watched = watchJob(() => client.get(jobId), {
-          quiet: options.json === true,
-          ...(running
-            ? {}
-            : {
-                unclaimedHint: {
-                  afterMs: 10_000,
-                  message: `${jobId} is waiting for a worker: start one with \`lore worker\` (same DATABASE_URL), or leave this running.`,
-                },
-              }),
-        });
-        const job = await (running
-          ? Promise.all([watched, running]).then(([view]) => view)
-          : watched);
-        printOutcome(job, options.json === true);
-      });
+export async function runIngest(
+  folder: string,
+  options: IngestOptions,
+  command: Command,
+): Promise<void> {
+  const request = parseInput(IngestJobRequest, {
+    collection: options.collection,
+    path: path.resolve(folder),
+    sync: options.sync ?? false,
+  });
+  const info = await stat(request.path).catch(() => undefined);
+  if (!info?.isDirectory()) throw new LoreError("invalid_request", `Not a folder: ${folder}`);
+  await withJobClient(command, async (client, local) => {
+    const jobId = await client.enqueue(request);
+    if (!options.wait) {
+      if (options.json) printJson({ jobId });
+      else process.stdout.write(`${jobId}\n`);
+      return;
+    }
+    const running = local?.config.mode === "embedded" ? runHere(local, jobId) : undefined;
+    const watched = watchJob(() => client.get(jobId), {
+      quiet: options.json === true,
+      ...(local ? { listen: (onEnded) => local.listen(INGEST_JOB_ENDED_CHANNEL, onEnded) } : {}),
+      ...(running
+        ? {}
+        : {
+            unclaimedHint: {
+              afterMs: 10_000,
+              message: `${jobId} is waiting for a worker: start one with \`lore worker\` (same DATABASE_URL), or leave this running.`,
+            },
+          }),
     });
+    const job = await (running ? Promise.all([watched, running]).then(([view]) => view) : watched);
+    printOutcome(job, options.json === true);
+  });
 }
 
 /** Runs the job in this process (embedded mode, nothing else holding the data dir): same queue verbs as a worker. */
@@ -116,6 +111,7 @@ function printOutcome(job: IngestJobView, json: boolean): void {
 interface LocalQueue {
   config: Config;
   context: LoreContext;
+  listen: Database["listen"];
 }
 
 /**
@@ -152,6 +148,7 @@ export async function withJobClient(
       {
         config,
         context: runtime.context,
+        listen: runtime.database.listen,
       },
     );
   } finally {

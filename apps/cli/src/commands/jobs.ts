@@ -2,38 +2,33 @@
 import type { IngestJobView } from "@lore/core";
 import type { Command } from "commander";
 import { printJson } from "../output";
-import { integer } from "../shared";
 import { withJobClient } from "./ingest";
 
-export function registerJobs(program: Command): void {
-  program
-    .command("jobs [id]")
-    .description("list recent ingest jobs, or show one")
-    .option("-n, --limit <n>", "jobs listed", integer("--limit", 1, 200), 20)
-    .option("--cancel", "cancel the job (queued or running)")
-    .option("--json", "print JSON")
-    .action(
-      async (
-        id: string | undefined,
-        options: { limit: number; cancel?: boolean; json?: boolean },
-        command: Command,
-      ) => {
-        await withJobClient(command, async (client) => {
-          if (!id) {
-            const jobs = await client.list(options.limit);
-            if (options.json) printJson({ jobs });
-            else
-              process.stdout.write(
-                `${jobs.length > 0 ? jobs.map(formatJobLine).join("\n") : "No ingest jobs yet."}\n`,
-              );
-            return;
-          }
-          const job = options.cancel ? await client.cancel(id) : await client.get(id);
-          if (options.json) printJson(job);
-          else process.stdout.write(`${formatJob(job)}\n`);
-        });
-      },
-    );
+export interface JobsOptions {
+  limit: number;
+  cancel?: boolean;
+  json?: boolean;
+}
+
+export async function runJobs(
+  id: string | undefined,
+  options: JobsOptions,
+  command: Command,
+): Promise<void> {
+  await withJobClient(command, async (client) => {
+    if (!id) {
+      const jobs = await client.list(options.limit);
+      if (options.json) printJson({ jobs });
+      else
+        process.stdout.write(
+          `${jobs.length > 0 ? jobs.map(formatJobLine).join("\n") : "No ingest jobs yet."}\n`,
+        );
+      return;
+    }
+    const job = options.cancel ? await client.cancel(id) : await client.get(id);
+    if (options.json) printJson(job);
+    else process.stdout.write(`${formatJob(job)}\n`);
+  });
 }
 
 function formatJobLine(job: IngestJobView): string {

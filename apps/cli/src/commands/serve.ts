@@ -8,24 +8,18 @@ import type { Logger } from "pino";
 import { pino } from "pino";
 import { openRuntime } from "../runtime";
 import { removeServerFile, writeServerFile } from "../server-file";
-import { integer, resolveConfig } from "../shared";
+import { resolveConfig } from "../shared";
 import { ingestSettings } from "./worker";
 
-export function registerServe(program: Command): void {
-  program
-    .command("serve")
-    .description(
-      "serve the HTTP API (embedded mode also loads the sample docs into an empty default)",
-    )
-    .option("-p, --port <port>", "port (PORT)", integer("--port", 0, 65_535))
-    .option("--host <host>", "host to bind (HOST)")
-    .action(async (options: { port?: number; host?: string }, command: Command) => {
-      const config = resolveConfig(command, {
-        ...(options.port === undefined ? {} : { port: options.port }),
-        ...(options.host ? { host: options.host } : {}),
-      });
-      await serve(config, pino({ level: config.logLevel }));
-    });
+export async function runServe(
+  options: { port?: number; host?: string },
+  command: Command,
+): Promise<void> {
+  const config = resolveConfig(command, {
+    ...(options.port === undefined ? {} : { port: options.port }),
+    ...(options.host ? { host: options.host } : {}),
+  });
+  await serve(config, pino({ level: config.logLevel }));
 }
 
 async function serve(config: Config, logger: Logger): Promise<void> {
@@ -68,6 +62,7 @@ async function serve(config: Config, logger: Logger): Promise<void> {
           concurrency: config.worker.concurrency,
           leaseMs: config.worker.leaseSeconds * 1000,
           ingest: ingestSettings(config),
+          listen: runtime.database.listen,
           logger,
         })
       : undefined;

@@ -1,5 +1,12 @@
 // Collection verbs: find, create on first ingest, refuse a second embedding model, list with counts.
-import { chunks, collections, documents, ensureVectorIndex, type LoreDb } from "@lore/db";
+import {
+  chunks,
+  collections,
+  documents,
+  ensureVectorIndex,
+  type LoreDb,
+  type VectorIndexSettings,
+} from "@lore/db";
 import type { Embedder } from "@lore/providers";
 import { count, eq, sql } from "drizzle-orm";
 import { LoreError } from "../errors";
@@ -49,6 +56,7 @@ export async function ensureCollection(
   db: LoreDb,
   name: string,
   embedder: Embedder,
+  vectorIndex?: Partial<VectorIndexSettings>,
 ): Promise<Collection> {
   if (!COLLECTION_NAME_PATTERN.test(name)) {
     throw new LoreError(
@@ -61,7 +69,7 @@ export async function ensureCollection(
     assertSameEmbedder(existing, embedder);
     return existing;
   }
-  await ensureVectorIndex(db, embedder.dimensions);
+  await ensureVectorIndex(db, embedder.dimensions, vectorIndex);
   await db
     .insert(collections)
     .values({

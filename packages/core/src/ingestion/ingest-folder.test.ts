@@ -125,13 +125,167 @@ describe("incremental sync", () => {
       },
     };
     await expect(
-      ingestFolder(flaky, folder, { collection: "crashed", concurrency: 1 }),
+      // Two texts a request, one request at a time: the second request fails after the first
+      // batch of documents was written.
+      ingestFolder(flaky, folder, {
+        collection: "crashed",
+        concurrency: 1,
+        embedBatchSize: 2,
+        embedConcurrency: 1,
+      }),
     ).rejects.toThrow(/connection reset/);
     expect((await contentOf("crashed")).length).toBeGreaterThan(0);
     await ingestFolder(flaky, folder, { collection: "crashed", sync: true });
     const clean = (await contentOf("clean")).join("\n");
     expect((await contentOf("crashed")).join("\n")).toBe(clean);
     expect(await orphanChunks()).toBe(0);
+  });
+});
+
+describe("embedding and writing in batches", () => {
+  let many: string;
+  beforeAll(async () => {
+    many = await mkdtemp(path.join(tmpdir(), "lore-batches-"));
+    for (let index = 0; index < 5; index++) {
+      await writeFile(
+        path.join(many, `note-${index}.md`),
+        `# Note ${index}\n\n## Part\n\n${paragraphs(`topic${index}`, 2)}\n`,
+      );
+    }
+    // A copy: its chunks are the same texts, embedded once, not once per file.
+    await writeFile(
+      path.join(many, "note-copy.md"),
+      `# Note 0\n\n## Part\n\n${paragraphs("topic0", 2)}\n`,
+    );
+  });
+  afterAll(() => rm(many, { recursive: true, force: true }));
+
+  it("embeds the texts of many files together, each distinct text once", async () => {
+    const recording = createRecordingEmbedder(createLocalEmbedder());
+    const summary = await ingestFolder({ db: database.db, embedder: recording }, many, {
+      collection: "together",
+    });
+    expect(summary.documents.added).toBe(6);
+    expect(recording.calls.length).toBe(1);
+    const texts = recording.calls.flat();
+    expect(new Set(texts).size).toBe(texts.length);
+    expect(summary.textsEmbedded).toBe(texts.length);
+    expect(summary.chunks.added).toBeGreaterThan(texts.length);
+    // Where the time went: every stage that ran took some; no bulk index work for 6 files.
+    expect(summary.stages).toMatchObject({ index: 0, sync: 0 });
+    for (const stage of ["list", "read", "embed", "write"] as const) {
+      expect(summary.stages?.[stage]).toBeGreaterThanOrEqual(0);
+    }
+    expect(summary.stages?.write).toBeGreaterThan(0);
+  });
+
+  it("keeps each request within the batch size and the concurrency", async () => {
+    const recording = createRecordingEmbedder(createLocalEmbedder());
+    let inFlight = 0;
+    let mostInFlight = 0;
+    const slow: LoreContext = {
+      db: database.db,
+      embedder: {
+        ...recording,
+        embed: async (texts, signal) => {
+          inFlight += 1;
+          mostInFlight = Math.max(mostInFlight, inFlight);
+          await new Promise((resolve) => setTimeout(resolve, 20));
+          inFlight -= 1;
+          return recording.embed(texts, signal);
+        },
+      },
+    };
+    const summary = await ingestFolder(slow, many, {
+      collection: "small-batches",
+      embedBatchSize: 2,
+      embedConcurrency: 2,
+    });
+    expect(recording.calls.every((call) => call.length <= 2)).toBe(true);
+    expect(recording.calls.length).toBeGreaterThan(2);
+    expect(mostInFlight).toBe(2);
+    expect(summary.textsEmbedded).toBe(recording.textsEmbedded());
+    expect(await contentOf("small-batches")).toEqual(await contentOf("together"));
+  });
+});
+
+describe("bulk loads and the HNSW index", () => {
+  // A dimension of its own, so the index under test serves only these collections.
+  const embedder64 = createLocalEmbedder({ dimensions: 64 });
+  const indexOid = async (dimensions = 64) => {
+    const [row] = await queryRows<{ oid: number | null }>(
+      database.db,
+      sql`SELECT to_regclass(${`chunks_embedding_hnsw_${dimensions}`})::oid::int AS oid`,
+    );
+    return row?.oid ?? null;
+  };
+
+  it("builds the index once after a load at least as large as what it holds, and not for a small one", async () => {
+    const context64: LoreContext = { db: database.db, embedder: embedder64 };
+    await ingestFolder(context64, folder, { collection: "bulk-small" });
+    const before = await indexOid();
+    expect(before).not.toBeNull();
+
+    // Expected to add at least as many chunks as the index holds: dropped, then rebuilt.
+    const many = await mkdtemp(path.join(tmpdir(), "lore-bulk-"));
+    for (let index = 0; index < 4; index++) {
+      await writeFile(
+        path.join(many, `part-${index}.md`),
+        `# Part ${index}\n\n${paragraphs(`bulk${index}`, 30)}\n`,
+      );
+    }
+    await ingestFolder(context64, many, { collection: "bulk-large", bulkIndexMinChunks: 1 });
+    const rebuilt = await indexOid();
+    expect(rebuilt).not.toBeNull();
+    expect(rebuilt).not.toBe(before);
+
+    // One small new file next to many indexed chunks: inserted into the existing graph.
+    await writeFile(path.join(many, "late.md"), "# Late\n\nOne more short note.\n");
+    await ingestFolder(context64, many, { collection: "bulk-large", bulkIndexMinChunks: 1 });
+    expect(await indexOid()).toBe(rebuilt);
+    await rm(many, { recursive: true, force: true });
+  });
+
+  it("rebuilds the index when a bulk load fails, and the next ingest restores one a crash left dropped", async () => {
+    // A dimension no other test uses: the load is larger than what its index holds.
+    const embedder48 = createLocalEmbedder({ dimensions: 48 });
+    const failing: LoreContext = {
+      db: database.db,
+      embedder: {
+        ...embedder48,
+        embed: async (texts, signal) => {
+          if (texts.length > 0 && (await indexOid(48)) === null) {
+            throw new ProviderError("embedding server gone", false);
+          }
+          return embedder48.embed(texts, signal);
+        },
+      },
+    };
+    const many = await mkdtemp(path.join(tmpdir(), "lore-bulk-fail-"));
+    for (let index = 0; index < 3; index++) {
+      await writeFile(
+        path.join(many, `doc-${index}.md`),
+        `# Doc ${index}\n\n${paragraphs(`fail${index}`, 40)}\n`,
+      );
+    }
+    // Small batches: the index is dropped at the first write, so the second request fails.
+    await expect(
+      ingestFolder(failing, many, {
+        collection: "bulk-failing",
+        bulkIndexMinChunks: 1,
+        embedBatchSize: 2,
+        embedConcurrency: 1,
+      }),
+    ).rejects.toThrow(/embedding server gone/);
+    expect(await indexOid(48)).not.toBeNull();
+
+    // A process killed mid-load never rebuilds it; the next ingest of any collection does.
+    await database.db.execute(sql`DROP INDEX chunks_embedding_hnsw_48`);
+    await ingestFolder({ db: database.db, embedder: embedder48 }, many, {
+      collection: "bulk-failing",
+    });
+    expect(await indexOid(48)).not.toBeNull();
+    await rm(many, { recursive: true, force: true });
   });
 });
 

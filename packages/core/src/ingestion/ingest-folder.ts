@@ -1,10 +1,18 @@
 // Ingests every loadable file under a folder into a collection; with sync, removes documents whose files are gone.
 import { stat } from "node:fs/promises";
 import path from "node:path";
-import { chunks, documents, type LoreDb } from "@lore/db";
-import { and, count, eq, inArray } from "drizzle-orm";
+import {
+  chunks,
+  documents,
+  dropVectorIndex,
+  ensureVectorIndex,
+  type LoreDb,
+  queryRows,
+} from "@lore/db";
+import { and, count, eq, inArray, sql } from "drizzle-orm";
+import pLimit from "p-limit";
 import { z } from "zod";
-import { ensureCollection } from "../collections/collections";
+import { type Collection, ensureCollection } from "../collections/collections";
 import type { LoreContext } from "../context";
 import { LoreError } from "../errors";
 import type { ChunkingOptions } from "./chunk-markdown";
@@ -16,15 +24,36 @@ import {
   type SkippedFile,
   sourceFor,
 } from "./load-folder";
-import { commitDocument, type PreparedDocument, prepareDocument } from "./write-document";
+import { mapInOrder } from "./map-in-order";
+import {
+  type ChangedDocument,
+  commitDocuments,
+  EMBED_REQUEST_TOKENS,
+  embedDocuments,
+  estimatedTokens,
+  isChanged,
+  type PreparedDocument,
+  prepareDocument,
+  storedDocuments,
+} from "./write-document";
 
 export interface IngestFolderOptions extends ListFilesOptions, LoadFileOptions {
   collection: string;
   /** Delete documents of the collection that this folder no longer has. */
   sync?: boolean;
   chunking?: ChunkingOptions;
-  /** Documents read and embedded ahead of the one being written (they are written in file order). */
+  /** Files read and chunked ahead of the batch being embedded (they are written in file order). */
   concurrency?: number;
+  /** Texts per embedding request, across documents; at most the embedder's maxBatch (the default). */
+  embedBatchSize?: number;
+  /** Embedding requests in flight at once, overlapped with the database writes. */
+  embedConcurrency?: number;
+  /**
+   * A load expected to add at least this many chunks, and at least as many as the HNSW index
+   * already holds, drops the index and builds it once at the end: much cheaper than growing the
+   * graph row by row. Searches stay correct meanwhile (exact scan).
+   */
+  bulkIndexMinChunks?: number;
   signal?: AbortSignal;
   onProgress?: (progress: IngestProgress) => void;
 }
@@ -45,6 +74,22 @@ export const IngestProgress = z.object({
 });
 export type IngestProgress = z.infer<typeof IngestProgress>;
 
+export const IngestStages = z.object({
+  /** Walking the folder and loading what the collection stores for it. */
+  list: z.number(),
+  /** Reading, converting and chunking files, and looking up the vectors already stored. */
+  read: z.number(),
+  /** Waiting on embedding requests. */
+  embed: z.number(),
+  /** Write transactions. */
+  write: z.number(),
+  /** Dropping and rebuilding the HNSW index around a bulk load. */
+  index: z.number(),
+  /** Deleting documents whose files are gone (sync). */
+  sync: z.number(),
+});
+export type IngestStages = z.infer<typeof IngestStages>;
+
 export const IngestSummary = z.object({
   collection: z.string(),
   documents: z.object({
@@ -57,12 +102,27 @@ export const IngestSummary = z.object({
   textsEmbedded: z.number().int(),
   skipped: z.array(z.object({ source: z.string(), reason: z.string() })),
   ms: z.number(),
+  /**
+   * Milliseconds spent in each stage. Reading (and chunking) and embedding run ahead of the
+   * writes and several at once, so the stages add up to more than `ms`; absent on jobs recorded
+   * before stages were measured.
+   */
+  stages: IngestStages.optional(),
 });
 export type IngestSummary = z.infer<typeof IngestSummary>;
 
 export const DEFAULT_INGEST_CONCURRENCY = 4;
+export const DEFAULT_EMBED_CONCURRENCY = 4;
+export const DEFAULT_BULK_INDEX_MIN_CHUNKS = 1000;
+// Documents per write transaction when nothing needs embedding (a re-sync): bounds memory.
+const MAX_BATCH_DOCUMENTS = 200;
 // Enough ids per statement to be quick, few enough to stay far below Postgres' parameter limit.
 const DELETE_BATCH = 1000;
+
+type FileOutcome = { file: string } & (
+  | { prepared: PreparedDocument; skipped?: undefined }
+  | { skipped: SkippedFile; prepared?: undefined }
+);
 
 export async function ingestFolder(
   context: LoreContext,
@@ -75,7 +135,10 @@ export async function ingestFolder(
   if (!info?.isDirectory()) {
     throw new LoreError("invalid_request", `Not a folder: ${folder}`);
   }
-  const collection = await ensureCollection(context.db, options.collection, context.embedder);
+  const { db, embedder } = context;
+  const collection = await ensureCollection(db, options.collection, embedder, context.vectorIndex);
+  // Rebuilds an index a crashed bulk load left dropped; a no-op otherwise.
+  await ensureVectorIndex(db, collection.embeddingDimensions, context.vectorIndex);
   const summary: IngestSummary = {
     collection: collection.name,
     documents: { added: 0, updated: 0, unchanged: 0, deleted: 0 },
@@ -84,8 +147,20 @@ export async function ingestFolder(
     skipped: [],
     ms: 0,
   };
+  const stages: IngestStages = { list: 0, read: 0, embed: 0, write: 0, index: 0, sync: 0 };
+  const timed = async <Result>(stage: keyof IngestStages, work: () => Promise<Result>) => {
+    const begun = performance.now();
+    try {
+      return await work();
+    } finally {
+      stages[stage] += performance.now() - begun;
+    }
+  };
   // Paths only: each file's content is read when its turn comes and dropped once written.
-  const files = await listFiles(root, options);
+  const { files, stored } = await timed("list", async () => {
+    const listed = await listFiles(root, options);
+    return { files: listed, stored: await storedDocuments(db, collection.id) };
+  });
   const progress: IngestProgress = {
     filesSeen: files.length,
     filesProcessed: 0,
@@ -99,7 +174,9 @@ export async function ingestFolder(
   // Stops the files still being prepared when one fails, without touching the caller's signal.
   const failed = new AbortController();
   const signal = options.signal ? AbortSignal.any([options.signal, failed.signal]) : failed.signal;
-  const prepare = async (file: string): Promise<PreparedDocument | SkippedFile> => {
+  const readFile = (file: string): Promise<FileOutcome> =>
+    timed("read", () => loadAndPrepare(file));
+  const loadAndPrepare = async (file: string): Promise<FileOutcome> => {
     signal.throwIfAborted();
     const loaded = await loadFile(root, file, options).catch(
       (error: unknown): SkippedFile => ({
@@ -107,21 +184,26 @@ export async function ingestFolder(
         reason: `could not be read: ${error instanceof Error ? error.message : String(error)}`,
       }),
     );
-    if ("reason" in loaded) return loaded;
+    if ("reason" in loaded) return { file, skipped: loaded };
     seen.add(loaded.source);
-    return prepareDocument(context.db, context.embedder, collection, loaded, {
+    const prepared = await prepareDocument(db, collection, loaded, {
       ...(options.chunking ? { chunking: options.chunking } : {}),
-      signal,
+      stored: stored.get(loaded.source) ?? null,
     });
+    return { file, prepared };
   };
-  const finish = async (ready: PreparedDocument | SkippedFile, file: string): Promise<void> => {
-    if ("reason" in ready) {
-      summary.skipped.push(ready);
-      progress.filesSkipped += 1;
-      if (ready.reason.startsWith("could not be read")) progress.filesFailed += 1;
-      progress.source = ready.source;
-    } else {
-      const result = await commitDocument(context.db, collection, ready, signal);
+  const batchSize = Math.min(options.embedBatchSize ?? embedder.maxBatch, embedder.maxBatch);
+  const embedConcurrency = options.embedConcurrency ?? DEFAULT_EMBED_CONCURRENCY;
+  const limit = pLimit(Math.max(1, embedConcurrency));
+  const index = new BulkIndexPlan(context, collection, {
+    minChunks: options.bulkIndexMinChunks ?? DEFAULT_BULK_INDEX_MIN_CHUNKS,
+    newSources: files.filter((file) => !stored.has(sourceFor(root, file))).length,
+  });
+  const finish = async (batch: FileOutcome[]): Promise<void> => {
+    const prepared = batch.flatMap((entry) => (entry.prepared ? [entry.prepared] : []));
+    await timed("index", () => index.beforeWrite(prepared));
+    const results = await timed("write", () => commitDocuments(db, collection, prepared, signal));
+    for (const result of results) {
       summary.documents[result.outcome] += 1;
       summary.chunks.added += result.chunksAdded;
       summary.chunks.deleted += result.chunksDeleted;
@@ -129,53 +211,136 @@ export async function ingestFolder(
       progress.filesProcessed += 1;
       progress.chunksEmbedded += result.textsEmbedded;
       progress.chunksWritten += result.chunksAdded;
-      progress.source = sourceFor(root, file);
     }
+    for (const { skipped } of batch) {
+      if (!skipped) continue;
+      summary.skipped.push(skipped);
+      progress.filesSkipped += 1;
+      if (skipped.reason.startsWith("could not be read")) progress.filesFailed += 1;
+    }
+    const last = batch.at(-1);
+    if (last) progress.source = last.skipped?.source ?? sourceFor(root, last.file);
     options.onProgress?.({ ...progress });
   };
   try {
-    await inOrder(files, options.concurrency ?? DEFAULT_INGEST_CONCURRENCY, prepare, finish);
+    const read = mapInOrder(files, options.concurrency ?? DEFAULT_INGEST_CONCURRENCY, readFile);
+    const batches = embeddingBatches(read, batchSize);
+    const embedded = mapInOrder(batches, embedConcurrency, async (batch) => {
+      const prepared = batch.flatMap((entry) => (entry.prepared ? [entry.prepared] : []));
+      await timed("embed", () => embedDocuments(embedder, prepared, { batchSize, limit, signal }));
+      return batch;
+    });
+    for await (const batch of embedded) await finish(batch);
+    await timed("index", () => index.afterWrites());
   } catch (error) {
     failed.abort(error);
+    await index.afterWrites().catch(() => {});
     throw error;
   }
   if (options.sync) {
     options.signal?.throwIfAborted();
-    const removed = await deleteDocumentsExcept(context.db, collection.id, seen);
+    const removed = await timed("sync", () => deleteDocumentsExcept(db, collection.id, seen));
     summary.documents.deleted = removed.documents;
     summary.chunks.deleted += removed.chunks;
   }
   summary.skipped.sort((left, right) => (left.source < right.source ? -1 : 1));
   summary.ms = Math.round(performance.now() - started);
+  summary.stages = Object.fromEntries(
+    Object.entries(stages).map(([stage, ms]) => [stage, Math.round(ms)]),
+  ) as IngestStages;
   return summary;
 }
 
 /**
- * Prepares up to `window` items ahead while finishing them strictly in order: the slow part
- * (reading, embedding) overlaps the writes, rows land in file order whatever finishes first (so
- * the index and any tie-breaks are the same on every run), and at most `window` documents are
- * held in memory.
+ * Groups consecutive files into batches of about `size` texts to embed (and estimated tokens
+ * within one request's budget): one embedding request and one write transaction per batch.
  */
-async function inOrder<Item, Ready>(
-  items: readonly Item[],
-  window: number,
-  prepare: (item: Item) => Promise<Ready>,
-  finish: (ready: Ready, item: Item) => Promise<void>,
-): Promise<void> {
-  const pending: Promise<Ready>[] = [];
-  let next = 0;
-  const startNext = () => {
-    const started = prepare(items[next++] as Item);
-    // Failures surface when their turn comes; until then they must not count as unhandled.
-    started.catch(() => {});
-    pending.push(started);
-  };
-  while (next < items.length && pending.length < Math.max(1, window)) startNext();
-  for (let index = 0; index < items.length; index++) {
-    const ready = await (pending.shift() as Promise<Ready>);
-    if (next < items.length) startNext();
-    await finish(ready, items[index] as Item);
+async function* embeddingBatches(
+  files: AsyncIterable<FileOutcome>,
+  size: number,
+): AsyncGenerator<FileOutcome[]> {
+  let batch: FileOutcome[] = [];
+  let texts = 0;
+  let tokens = 0;
+  for await (const entry of files) {
+    const missing = entry.prepared && isChanged(entry.prepared) ? entry.prepared : undefined;
+    const cost = missing?.missing.length ?? 0;
+    const weight = missing ? missingTokens(missing) : 0;
+    const full =
+      texts + cost > size ||
+      tokens + weight > EMBED_REQUEST_TOKENS ||
+      batch.length >= MAX_BATCH_DOCUMENTS;
+    if (batch.length > 0 && full) {
+      yield batch;
+      batch = [];
+      texts = 0;
+      tokens = 0;
+    }
+    batch.push(entry);
+    texts += cost;
+    tokens += weight;
   }
+  if (batch.length > 0) yield batch;
+}
+
+function missingTokens(document: ChangedDocument): number {
+  const missing = new Set(document.missing);
+  return document.pieces.reduce(
+    (total, piece) =>
+      total + (missing.has(piece.contentHash) ? estimatedTokens(piece.embedText) : 0),
+    0,
+  );
+}
+
+/**
+ * Decides, at the first batch that writes chunks, whether this ingest is a bulk load: then the
+ * HNSW index of the collection's dimension is dropped and built once after the last write.
+ */
+class BulkIndexPlan {
+  private decided = false;
+  private deferred = false;
+
+  constructor(
+    private readonly context: LoreContext,
+    private readonly collection: Collection,
+    private readonly options: { minChunks: number; newSources: number },
+  ) {}
+
+  async beforeWrite(prepared: readonly PreparedDocument[]): Promise<void> {
+    if (this.decided) return;
+    const changed = prepared.filter(isChanged);
+    if (changed.length === 0) return;
+    this.decided = true;
+    const perDocument =
+      changed.reduce((total, document) => total + document.pieces.length, 0) / changed.length;
+    const expected = Math.round(perDocument * Math.max(this.options.newSources, changed.length));
+    if (expected < this.options.minChunks) return;
+    const dimensions = this.collection.embeddingDimensions;
+    if ((await indexedVectors(this.context.db, dimensions, expected)) > expected) return;
+    await dropVectorIndex(this.context.db, dimensions);
+    this.deferred = true;
+  }
+
+  async afterWrites(): Promise<void> {
+    if (!this.deferred) return;
+    this.deferred = false;
+    await ensureVectorIndex(
+      this.context.db,
+      this.collection.embeddingDimensions,
+      this.context.vectorIndex,
+    );
+  }
+}
+
+/** Chunks stored with this embedding dimension, counted up to `cap` + 1 (enough to compare). */
+async function indexedVectors(db: LoreDb, dimensions: number, cap: number): Promise<number> {
+  const [row] = await queryRows<{ total: number }>(
+    db,
+    sql`SELECT count(*)::int AS total FROM (
+      SELECT 1 FROM chunks c JOIN collections k ON k.id = c.collection_id
+      WHERE k.embedding_dimensions = ${dimensions} LIMIT ${cap + 1}) capped`,
+  );
+  return row?.total ?? 0;
 }
 
 /** Deletes the collection's documents whose sources are not in `keep`, with their chunks. */

@@ -53,7 +53,12 @@ export async function putDocument(
   collectionName: string,
   request: PutDocumentRequest,
 ): Promise<PutDocumentResponse> {
-  const collection = await ensureCollection(context.db, collectionName, context.embedder);
+  const collection = await ensureCollection(
+    context.db,
+    collectionName,
+    context.embedder,
+    context.vectorIndex,
+  );
   const format = formatOfMimeType(request.mimeType);
   const html = format.kind === "html" ? htmlToMarkdown(request.content) : undefined;
   if (html && html.markdown.trim() === "") {

@@ -1,7 +1,8 @@
-// Upserts one document: skip when unchanged, embed only new chunk hashes, replace chunks in one transaction.
+// Upserts documents: skip when unchanged, embed only new chunk hashes (batched across documents), write a batch in one transaction.
 import { chunks, documents, type LoreDb } from "@lore/db";
 import type { Embedder } from "@lore/providers";
-import { and, eq, inArray } from "drizzle-orm";
+import { and, eq, inArray, sql } from "drizzle-orm";
+import pLimit, { type LimitFunction } from "p-limit";
 import type { Collection } from "../collections/collections";
 import { contentHash } from "../hash";
 import { newId } from "../ids";
@@ -25,6 +26,12 @@ export interface WriteDocumentOptions {
   signal?: AbortSignal;
 }
 
+/** What the collection already holds for a source: enough to tell "unchanged". */
+export interface StoredDocument {
+  id: string;
+  contentHash: string;
+}
+
 export async function writeDocument(
   db: LoreDb,
   embedder: Embedder,
@@ -32,116 +39,234 @@ export async function writeDocument(
   document: LoadedDocument,
   options: WriteDocumentOptions = {},
 ): Promise<WriteResult> {
-  const prepared = await prepareDocument(db, embedder, collection, document, options);
-  return commitDocument(db, collection, prepared, options.signal);
+  const prepared = await prepareDocument(db, collection, document, options);
+  await embedDocuments(embedder, [prepared], options.signal ? { signal: options.signal } : {});
+  const [result] = await commitDocuments(db, collection, [prepared], options.signal);
+  return result as WriteResult;
 }
 
-/** A document ready to write: chunked and embedded, nothing written yet (or nothing to write). */
-export type PreparedDocument =
-  | { outcome: "unchanged"; documentId: string }
-  | {
-      outcome: "added" | "updated";
-      document: LoadedDocument;
-      hash: string;
-      metadata: Record<string, unknown>;
-      pieces: TextChunk[];
-      vectors: Map<string, number[]>;
-      textsEmbedded: number;
-    };
+/** A document chunked, with the vectors the collection already has; nothing written yet. */
+export interface ChangedDocument {
+  outcome: "added" | "updated";
+  document: LoadedDocument;
+  hash: string;
+  metadata: Record<string, unknown>;
+  pieces: TextChunk[];
+  /** Vectors by chunk hash: reused from the collection, then filled in by embedDocuments. */
+  vectors: Map<string, number[]>;
+  /** Chunk hashes the collection has no vector for, each once, in document order. */
+  missing: string[];
+  /** Texts embedded for this document (a text shared with an earlier document counts there). */
+  textsEmbedded: number;
+}
+
+export type PreparedDocument = { outcome: "unchanged"; documentId: string } | ChangedDocument;
 
 /**
- * The slow, write-free half of writeDocument: skip when unchanged, chunk, and embed only chunk
- * hashes the collection has no vector for. Callers may run several at once and commit in order.
+ * The write-free first step: skip when unchanged, chunk, and look up the vectors the collection
+ * already stores for these chunk hashes. `stored` is what the caller already knows of this
+ * source (null: not stored); when absent it is looked up.
  */
 export async function prepareDocument(
   db: LoreDb,
-  embedder: Embedder,
   collection: Collection,
   document: LoadedDocument,
-  options: WriteDocumentOptions = {},
+  options: WriteDocumentOptions & { stored?: StoredDocument | null } = {},
 ): Promise<PreparedDocument> {
   const hash = documentHash(document, options.metadata);
-  const [existing] = await db
-    .select({ id: documents.id, contentHash: documents.contentHash })
-    .from(documents)
-    .where(and(eq(documents.collectionId, collection.id), eq(documents.source, document.source)));
-  if (existing && existing.contentHash === hash) {
-    return { outcome: "unchanged", documentId: existing.id };
+  const stored =
+    options.stored === undefined
+      ? (await storedDocuments(db, collection.id, [document.source])).get(document.source)
+      : options.stored;
+  if (stored && stored.contentHash === hash) {
+    return { outcome: "unchanged", documentId: stored.id };
   }
-
   const pieces = await chunkDocument(document, options.chunking ?? DEFAULT_CHUNKING);
-  const known = await knownEmbeddings(
+  const vectors = await knownEmbeddings(
     db,
     collection.id,
     pieces.map((piece) => piece.contentHash),
   );
   const missing = [...new Set(pieces.map((piece) => piece.contentHash))].filter(
-    (chunkHash) => !known.has(chunkHash),
+    (chunkHash) => !vectors.has(chunkHash),
   );
-  const textByHash = new Map(pieces.map((piece) => [piece.contentHash, piece.embedText]));
-  for (let start = 0; start < missing.length; start += embedder.maxBatch) {
-    const batch = missing.slice(start, start + embedder.maxBatch);
-    const vectors = await embedder.embed(
-      batch.map((chunkHash) => textByHash.get(chunkHash) ?? ""),
-      options.signal,
-    );
-    batch.forEach((chunkHash, index) => {
-      const vector = vectors[index];
-      if (vector) known.set(chunkHash, vector);
-    });
-  }
   return {
-    outcome: existing ? "updated" : "added",
+    outcome: stored ? "updated" : "added",
     document,
     hash,
     metadata: options.metadata ?? {},
     pieces,
-    vectors: known,
-    textsEmbedded: missing.length,
+    vectors,
+    missing,
+    textsEmbedded: 0,
   };
 }
 
-/** Writes a prepared document and replaces its chunks, in one transaction. */
-export async function commitDocument(
+/** The collection's stored documents by source: all of them, or only the given sources. */
+export async function storedDocuments(
+  db: LoreDb,
+  collectionId: string,
+  sources?: readonly string[],
+): Promise<Map<string, StoredDocument>> {
+  const rows = await db
+    .select({ id: documents.id, source: documents.source, contentHash: documents.contentHash })
+    .from(documents)
+    .where(
+      and(
+        eq(documents.collectionId, collectionId),
+        sources ? inArray(documents.source, [...sources]) : undefined,
+      ),
+    );
+  return new Map(rows.map((row) => [row.source, { id: row.id, contentHash: row.contentHash }]));
+}
+
+/**
+ * What one embedding request may carry beyond the provider's input count: OpenAI caps a request
+ * at 300k tokens. Estimated from text length (4 characters a token), so with headroom for text
+ * that tokenizes denser, such as code.
+ */
+export const EMBED_REQUEST_TOKENS = 200_000;
+
+export function estimatedTokens(text: string): number {
+  return Math.ceil(text.length / 4);
+}
+
+export interface EmbedOptions {
+  /** Texts per request, at most the embedder's maxBatch (the default). */
+  batchSize?: number;
+  /** Shared by every caller of one ingest, so requests in flight stay within its concurrency. */
+  limit?: LimitFunction;
+  signal?: AbortSignal;
+}
+
+/**
+ * Embeds the missing chunk texts of several documents together: each distinct text once, in
+ * requests as large as the provider allows, run concurrently through `limit`.
+ */
+export async function embedDocuments(
+  embedder: Embedder,
+  prepared: readonly PreparedDocument[],
+  options: EmbedOptions = {},
+): Promise<void> {
+  const changed = prepared.filter(isChanged);
+  const texts = new Map<string, string>();
+  for (const document of changed) {
+    const byHash = new Map(document.pieces.map((piece) => [piece.contentHash, piece.embedText]));
+    document.textsEmbedded = 0;
+    for (const chunkHash of document.missing) {
+      if (texts.has(chunkHash)) continue;
+      texts.set(chunkHash, byHash.get(chunkHash) ?? "");
+      document.textsEmbedded += 1;
+    }
+  }
+  if (texts.size === 0) return;
+  const batchSize = Math.max(
+    1,
+    Math.min(options.batchSize ?? embedder.maxBatch, embedder.maxBatch),
+  );
+  const limit = options.limit ?? pLimit(1);
+  const embedded = new Map<string, number[]>();
+  await Promise.all(
+    requestBatches([...texts], batchSize).map((batch) =>
+      limit(async () => {
+        options.signal?.throwIfAborted();
+        const vectors = await embedder.embed(
+          batch.map(([, text]) => text),
+          options.signal,
+        );
+        batch.forEach(([chunkHash], index) => {
+          const vector = vectors[index];
+          if (vector) embedded.set(chunkHash, vector);
+        });
+      }),
+    ),
+  );
+  for (const document of changed) {
+    for (const chunkHash of document.missing) {
+      const vector = embedded.get(chunkHash);
+      if (vector) document.vectors.set(chunkHash, vector);
+    }
+  }
+}
+
+/** Splits texts into requests of at most `size` texts and EMBED_REQUEST_TOKENS estimated tokens. */
+function requestBatches<Entry extends [string, string]>(entries: Entry[], size: number): Entry[][] {
+  const batches: Entry[][] = [];
+  let current: Entry[] = [];
+  let tokens = 0;
+  for (const entry of entries) {
+    const cost = estimatedTokens(entry[1]);
+    if (current.length > 0 && (current.length >= size || tokens + cost > EMBED_REQUEST_TOKENS)) {
+      batches.push(current);
+      current = [];
+      tokens = 0;
+    }
+    current.push(entry);
+    tokens += cost;
+  }
+  if (current.length > 0) batches.push(current);
+  return batches;
+}
+
+// Rows per INSERT: 11 parameters a row stays far below Postgres' 65,535, statements stay a few MB.
+const CHUNK_INSERT_ROWS = 500;
+
+/**
+ * Writes prepared documents and replaces their chunks, all in one transaction: multi-row
+ * statements instead of a round trip per document or per row. Results follow `prepared`'s order.
+ */
+export async function commitDocuments(
   db: LoreDb,
   collection: Collection,
-  prepared: PreparedDocument,
+  prepared: readonly PreparedDocument[],
   signal?: AbortSignal,
-): Promise<WriteResult> {
-  if (prepared.outcome === "unchanged") {
-    return {
-      outcome: "unchanged",
-      documentId: prepared.documentId,
-      chunksAdded: 0,
-      chunksDeleted: 0,
-      textsEmbedded: 0,
-    };
-  }
-  // A stopped job must not start a write it cannot finish cleanly; the transaction itself is atomic.
-  signal?.throwIfAborted();
-  const { document, pieces, vectors } = prepared;
-  const written = await db.transaction(async (transaction) => {
-    const values = {
-      title: document.title,
-      contentHash: prepared.hash,
-      mimeType: document.mimeType,
-      metadata: prepared.metadata,
-      updatedAt: new Date(),
-    };
-    // The returned id is the stored one, even when another writer inserted this source meanwhile.
-    const [row] = await transaction
-      .insert(documents)
-      .values({ id: newId("doc"), collectionId: collection.id, source: document.source, ...values })
-      .onConflictDoUpdate({ target: [documents.collectionId, documents.source], set: values })
-      .returning({ id: documents.id });
-    const documentId = row?.id ?? "";
-    const deleted = await transaction
-      .delete(chunks)
-      .where(eq(chunks.documentId, documentId))
-      .returning({ id: chunks.id });
-    if (pieces.length > 0) {
-      await transaction.insert(chunks).values(
-        pieces.map((piece) => ({
+): Promise<WriteResult[]> {
+  const changed = prepared.filter(isChanged);
+  const written = new Map<ChangedDocument, { documentId: string; chunksDeleted: number }>();
+  if (changed.length > 0) {
+    // A stopped job must not start a write it cannot finish cleanly; the transaction itself is atomic.
+    signal?.throwIfAborted();
+    await db.transaction(async (transaction) => {
+      const updatedAt = new Date();
+      // The returned ids are the stored ones, even when another writer inserted a source meanwhile.
+      const rows = await transaction
+        .insert(documents)
+        .values(
+          changed.map((entry) => ({
+            id: newId("doc"),
+            collectionId: collection.id,
+            source: entry.document.source,
+            title: entry.document.title,
+            contentHash: entry.hash,
+            mimeType: entry.document.mimeType,
+            metadata: entry.metadata,
+            updatedAt,
+          })),
+        )
+        .onConflictDoUpdate({
+          target: [documents.collectionId, documents.source],
+          set: {
+            title: sql`excluded.title`,
+            contentHash: sql`excluded.content_hash`,
+            mimeType: sql`excluded.mime_type`,
+            metadata: sql`excluded.metadata`,
+            updatedAt: sql`excluded.updated_at`,
+          },
+        })
+        .returning({ id: documents.id, source: documents.source });
+      const ids = new Map(rows.map((row) => [row.source, row.id]));
+      const deleted = await transaction
+        .delete(chunks)
+        .where(inArray(chunks.documentId, [...ids.values()]))
+        .returning({ documentId: chunks.documentId });
+      const deletedPerDocument = new Map<string, number>();
+      for (const row of deleted) {
+        deletedPerDocument.set(row.documentId, (deletedPerDocument.get(row.documentId) ?? 0) + 1);
+      }
+      const values = changed.flatMap((entry) => {
+        const documentId = ids.get(entry.document.source) ?? "";
+        written.set(entry, { documentId, chunksDeleted: deletedPerDocument.get(documentId) ?? 0 });
+        return entry.pieces.map((piece) => ({
           id: newId("chk"),
           documentId,
           collectionId: collection.id,
@@ -152,19 +277,37 @@ export async function commitDocument(
           endLine: piece.endLine,
           tokenCount: piece.tokenCount,
           contentHash: piece.contentHash,
-          embedding: vectors.get(piece.contentHash) ?? [],
-        })),
-      );
+          embedding: entry.vectors.get(piece.contentHash) ?? [],
+        }));
+      });
+      for (let start = 0; start < values.length; start += CHUNK_INSERT_ROWS) {
+        await transaction.insert(chunks).values(values.slice(start, start + CHUNK_INSERT_ROWS));
+      }
+    });
+  }
+  return prepared.map((entry) => {
+    if (!isChanged(entry)) {
+      return {
+        outcome: "unchanged",
+        documentId: entry.documentId,
+        chunksAdded: 0,
+        chunksDeleted: 0,
+        textsEmbedded: 0,
+      };
     }
-    return { documentId, chunksDeleted: deleted.length };
+    const result = written.get(entry);
+    return {
+      outcome: entry.outcome,
+      documentId: result?.documentId ?? "",
+      chunksAdded: entry.pieces.length,
+      chunksDeleted: result?.chunksDeleted ?? 0,
+      textsEmbedded: entry.textsEmbedded,
+    };
   });
-  return {
-    outcome: prepared.outcome,
-    documentId: written.documentId,
-    chunksAdded: pieces.length,
-    chunksDeleted: written.chunksDeleted,
-    textsEmbedded: prepared.textsEmbedded,
-  };
+}
+
+export function isChanged(prepared: PreparedDocument): prepared is ChangedDocument {
+  return prepared.outcome !== "unchanged";
 }
 
 /**

@@ -17,6 +17,8 @@ import {
   failIngestJob,
   getIngestJob,
   heartbeatIngestJob,
+  INGEST_JOB_ENDED_CHANNEL,
+  INGEST_JOBS_CHANNEL,
   listIngestJobs,
   retryDelayMs,
 } from "./job-queue";
@@ -34,6 +36,15 @@ const PROGRESS = {
   filesFailed: 0,
   chunksEmbedded: 1,
   chunksWritten: 1,
+};
+
+const SUMMARY = {
+  collection: "c",
+  documents: { added: 0, updated: 0, unchanged: 0, deleted: 0 },
+  chunks: { added: 0, deleted: 0 },
+  textsEmbedded: 0,
+  skipped: [],
+  ms: 1,
 };
 
 beforeAll(async () => {
@@ -97,14 +108,7 @@ describe("the ingest job queue (node-postgres over the wire)", () => {
     expect(await heartbeatIngestJob(pooled.db, first, { leaseMs: 1000, progress: PROGRESS })).toBe(
       false,
     );
-    const summary = {
-      collection: "c",
-      documents: { added: 0, updated: 0, unchanged: 0, deleted: 0 },
-      chunks: { added: 0, deleted: 0 },
-      textsEmbedded: 0,
-      skipped: [],
-      ms: 1,
-    };
+    const summary = SUMMARY;
     expect(await completeIngestJob(pooled.db, first, { summary, progress: PROGRESS })).toBe(false);
     expect(
       await heartbeatIngestJob(pooled.db, second as ClaimedJob, {
@@ -295,5 +299,35 @@ describe("processNextIngestJob", () => {
     expect(outcome?.status).toBe("queued");
     const [row] = await context.db.select().from(ingestJobs).where(eq(ingestJobs.id, id));
     expect(row).toMatchObject({ status: "queued", attempts: 0, workerId: null });
+  });
+
+  it("notifies workers when a job is queued and waiters when one ends", async () => {
+    await drain();
+    const heard: string[] = [];
+    const unlisten = await Promise.all([
+      embedded.listen(INGEST_JOBS_CHANNEL, () => heard.push("queued")),
+      embedded.listen(INGEST_JOB_ENDED_CHANNEL, () => heard.push("ended")),
+    ]);
+    const succeeding = await enqueueIngestJob(embedded.db, {
+      collection: "jobs",
+      path: folder,
+      sync: false,
+    });
+    const claimed = (await claimIngestJob(embedded.db, {
+      workerId: "w",
+      leaseMs: 10_000,
+    })) as ClaimedJob;
+    expect(claimed.id).toBe(succeeding.id);
+    await expect.poll(() => heard).toEqual(["queued"]);
+    await completeIngestJob(embedded.db, claimed, { summary: SUMMARY, progress: PROGRESS });
+    await expect.poll(() => heard).toEqual(["queued", "ended"]);
+    const cancelled = await enqueueIngestJob(embedded.db, {
+      collection: "jobs",
+      path: folder,
+      sync: false,
+    });
+    await cancelIngestJob(embedded.db, cancelled.id);
+    await expect.poll(() => heard).toEqual(["queued", "ended", "queued", "ended"]);
+    for (const stop of unlisten) await stop();
   });
 });

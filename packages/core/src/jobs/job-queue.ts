@@ -83,7 +83,21 @@ export async function enqueueIngestJob(
     })
     .returning();
   if (!row) throw new LoreError("internal", "The job could not be queued.");
+  await notifyWorkers(db);
   return toView(row);
+}
+
+/** Idle workers LISTEN on this channel and claim at once instead of at their next poll. */
+export const INGEST_JOBS_CHANNEL = "lore_ingest_jobs";
+/** Notified when a job has ended (succeeded, failed or cancelled): whoever waits on it looks now. */
+export const INGEST_JOB_ENDED_CHANNEL = "lore_ingest_job_ended";
+
+async function notify(db: LoreDb, channel: string): Promise<void> {
+  await db.execute(sql`SELECT pg_notify(${channel}, '')`);
+}
+
+async function notifyWorkers(db: LoreDb): Promise<void> {
+  await notify(db, INGEST_JOBS_CHANNEL);
 }
 
 /**
@@ -185,6 +199,7 @@ export async function completeIngestJob(
     })
     .where(ownedBy(job))
     .returning({ id: ingestJobs.id });
+  if (rows.length > 0) await notify(db, INGEST_JOB_ENDED_CHANNEL);
   return rows.length > 0;
 }
 
@@ -223,6 +238,7 @@ export async function failIngestJob(
     })
     .where(ownedBy(job))
     .returning({ status: ingestJobs.status });
+  if (rows[0]?.status === "failed") await notify(db, INGEST_JOB_ENDED_CHANNEL);
   return rows[0]?.status ?? "cancelled";
 }
 
@@ -239,6 +255,7 @@ export async function releaseIngestJob(db: LoreDb, job: ClaimedJob): Promise<voi
       updatedAt: sql`now()`,
     })
     .where(ownedBy(job));
+  await notifyWorkers(db);
 }
 
 /** Cancels a queued or running job; a running job's worker notices at its next heartbeat. */
@@ -254,7 +271,10 @@ export async function cancelIngestJob(db: LoreDb, id: string): Promise<IngestJob
     })
     .where(and(eq(ingestJobs.id, id), sql`${ingestJobs.status} IN ('queued', 'running')`))
     .returning();
-  if (row) return toView(row);
+  if (row) {
+    await notify(db, INGEST_JOB_ENDED_CHANNEL);
+    return toView(row);
+  }
   const existing = await getIngestJob(db, id);
   throw new LoreError(
     "conflict",

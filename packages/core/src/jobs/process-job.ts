@@ -31,7 +31,7 @@ export interface ProcessJobOptions {
   signal?: AbortSignal;
   ingest?: Pick<
     IngestFolderOptions,
-    "include" | "exclude" | "maxFileBytes" | "concurrency" | "chunking"
+    "include" | "exclude" | "maxFileBytes" | "concurrency" | "chunking" | "embedConcurrency"
   >;
   retry?: RetryPolicy;
 }

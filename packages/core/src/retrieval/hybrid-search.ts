@@ -61,16 +61,17 @@ export async function hybridSearch(
   const literal = `[${queryVector.join(",")}]`;
   const filters = filterSql(options.filters);
   // The cast and vector_dims() predicate match the partial HNSW index for this dimension.
-  // BM25 because ts_rank has no IDF: statistics are over the collection's chunks (document
-  // frequency counted among the chunks matching any query term, length from token_count), so
-  // nothing is stored beyond the tsvector and the query stays one statement.
+  // BM25 because ts_rank has no IDF. The collection's chunk count and average length come from
+  // collection_statistics, which triggers keep exact, instead of a scan of the collection per
+  // query; document frequencies are counted among the chunks matching any query term, in the
+  // same pass that reads their term frequencies, so the query stays one statement.
   return queryRows<RetrievedChunk>(
     db,
     sql`
     WITH vector_ranked AS (
       SELECT c.id, c.embedding::${cast} <=> ${literal}::${cast} AS distance
       FROM chunks c JOIN documents d ON d.id = c.document_id
-      WHERE c.collection_id = ${collection.id} AND vector_dims(c.embedding) = ${dimensions} ${filters}
+      WHERE c.collection_id = ${collection.id} AND vector_dims(c.embedding) = ${dimensions} ${filters ?? sql``}
       ORDER BY c.embedding::${cast} <=> ${literal}::${cast}
       LIMIT ${candidates}
     ),
@@ -85,28 +86,32 @@ export async function hybridSearch(
       FROM query_terms
     ),
     corpus AS MATERIALIZED (
-      SELECT count(*)::float8 AS total, greatest(avg(token_count), 1)::float8 AS average_length
-      FROM chunks WHERE collection_id = ${collection.id}
+      SELECT coalesce(sum(chunks), 0)::float8 AS total,
+        greatest(sum(tokens)::float8 / nullif(sum(chunks), 0), 1) AS average_length
+      FROM collection_statistics WHERE collection_id = ${collection.id}
     ),
+    -- setweight marks the query's lexemes and ts_filter keeps only them, in C, so each matching
+    -- chunk unnests its few query terms instead of its whole tsvector.
     term_matches AS MATERIALIZED (
       SELECT c.id, c.document_id, c.token_count, u.lexeme,
         coalesce(array_length(u.positions, 1), 1)::float8 AS frequency
-      FROM chunks c CROSS JOIN text_query CROSS JOIN LATERAL unnest(c.search) u
+      FROM chunks c CROSS JOIN text_query
+        CROSS JOIN LATERAL unnest(ts_filter(setweight(c.search, 'A', text_query.lexemes), '{a}')) u
       WHERE c.collection_id = ${collection.id} AND c.search @@ text_query.q
-        AND u.lexeme = ANY(text_query.lexemes)
     ),
     term_weights AS MATERIALIZED (
       SELECT m.lexeme, ln(1 + (corpus.total - count(*) + 0.5) / (count(*) + 0.5)) AS idf
       FROM term_matches m CROSS JOIN corpus
       GROUP BY m.lexeme, corpus.total
     ),
+    -- Rounded (to 1e-9) so near-duplicate chunks tie, and are then ordered by id, whatever order
+    -- the plan summed their terms in (float addition is not associative).
     text_ranked AS (
       SELECT m.id,
-        sum(w.idf * m.frequency * ${bm25.k1 + 1}::float8 / (m.frequency + ${bm25.k1}::float8
-          * (1 - ${bm25.b}::float8 + ${bm25.b}::float8 * m.token_count / corpus.average_length))) AS relevance
-      FROM term_matches m JOIN term_weights w ON w.lexeme = m.lexeme
-        JOIN documents d ON d.id = m.document_id CROSS JOIN corpus
-      WHERE TRUE ${filters}
+        round(1e9 * sum(w.idf * m.frequency * ${bm25.k1 + 1}::float8 / (m.frequency + ${bm25.k1}::float8
+          * (1 - ${bm25.b}::float8 + ${bm25.b}::float8 * m.token_count / corpus.average_length)))) AS relevance
+      FROM term_matches m JOIN term_weights w ON w.lexeme = m.lexeme CROSS JOIN corpus
+        ${filters ? sql`JOIN documents d ON d.id = m.document_id WHERE TRUE ${filters}` : sql``}
       GROUP BY m.id
       ORDER BY relevance DESC, m.id
       LIMIT ${candidates}
@@ -131,7 +136,8 @@ export async function hybridSearch(
   );
 }
 
-function filterSql(filters: SearchFilters | undefined): SQL {
+/** The documents (`d`) predicates of the filters, each led by AND; undefined without any. */
+function filterSql(filters: SearchFilters | undefined): SQL | undefined {
   const parts: SQL[] = [];
   if (filters?.pathPrefix) {
     const escaped = filters.pathPrefix.replace(/[\\%_]/g, (match) => `\\${match}`);
@@ -140,5 +146,5 @@ function filterSql(filters: SearchFilters | undefined): SQL {
   if (filters?.tags && filters.tags.length > 0) {
     parts.push(sql` AND d.metadata->'tags' ?| ${sql.param(filters.tags)}::text[]`);
   }
-  return sql.join(parts, sql``);
+  return parts.length > 0 ? sql.join(parts, sql``) : undefined;
 }

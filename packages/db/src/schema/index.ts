@@ -1,6 +1,7 @@
 // The drizzle schema: one file per table.
 export { apiKeys } from "./api-keys";
 export { chunks } from "./chunks";
+export { collectionStatistics } from "./collection-statistics";
 export { collections } from "./collections";
 export { documents } from "./documents";
 export { feedback } from "./feedback";

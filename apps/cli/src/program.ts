@@ -1,0 +1,132 @@
+// The `lore` command tree: names, arguments, flags and help. Each action imports its command's
+// module only when it runs, so `lore --help` loads commander alone and `lore ingest` never loads
+// the API, the evals or the web page.
+import { Command } from "commander";
+import {
+  collectionOption,
+  integer,
+  list,
+  ratePerMinute,
+  topKOption,
+  windowStart,
+} from "./arguments";
+
+/** Commander's action for a command whose implementation is loaded on first use. */
+function lazy<ActionArguments extends unknown[]>(
+  load: () => Promise<(...parameters: ActionArguments) => Promise<void>>,
+): (...parameters: ActionArguments) => Promise<void> {
+  return async (...parameters) => (await load())(...parameters);
+}
+
+export function createProgram(): Command {
+  const program = new Command("lore")
+    .description("Lore answers questions about your documents, with cited sources.")
+    .option("--data-dir <dir>", "embedded database directory (LORE_DATA_DIR)")
+    .showHelpAfterError();
+
+  program
+    .command("serve")
+    .description(
+      "serve the HTTP API (embedded mode also loads the sample docs into an empty default)",
+    )
+    .option("-p, --port <port>", "port (PORT)", integer("--port", 0, 65_535))
+    .option("--host <host>", "host to bind (HOST)")
+    .action(lazy(async () => (await import("./commands/serve")).runServe));
+
+  program
+    .command("ingest <path>")
+    .description("load a folder of documents into a collection (through the job queue)")
+    .addOption(collectionOption())
+    .option("--sync", "delete documents whose files are gone")
+    .option("--no-wait", "queue the job, print its id and return")
+    .option("--json", "print the summary (or, with --no-wait, the job id) as JSON")
+    .action(lazy(async () => (await import("./commands/ingest")).runIngest));
+
+  program
+    .command("ask <question>")
+    .description("answer a question with cited sources")
+    .addOption(collectionOption())
+    .addOption(topKOption())
+    .option("--json", "print the API's JSON response")
+    .action(lazy(async () => (await import("./commands/ask")).runAsk));
+
+  program
+    .command("search <query>")
+    .description("show the best-matching chunks")
+    .addOption(collectionOption())
+    .addOption(topKOption())
+    .option("--json", "print JSON")
+    .action(lazy(async () => (await import("./commands/ask")).runSearch));
+
+  program
+    .command("migrate")
+    .description("apply database migrations")
+    .action(lazy(async () => (await import("./commands/stats")).runMigrate));
+
+  program
+    .command("stats")
+    .description("documents and chunks per collection")
+    .option("-c, --collection <name>", "only this collection")
+    .option("--since <window>", 'usage window: "30m", "24h", "7d"', windowStart, windowStart("24h"))
+    .option("--json", "print JSON")
+    .action(lazy(async () => (await import("./commands/stats")).runStats));
+
+  const keys = program.command("keys").description("manage API keys");
+  keys
+    .command("create")
+    .description("create a key; it is printed once and only its hash is stored")
+    .requiredOption("--name <name>", "a unique name (shown in logs and stats)")
+    .requiredOption("--scopes <list>", "comma-separated: ask,search,ingest,admin", list)
+    .option("--collections <list>", "comma-separated collections (default: all)", list)
+    .option("--rate <rate>", 'request rate limit, e.g. "60/min"', ratePerMinute)
+    .option("--daily-tokens <n>", "daily LLM token quota", integer("--daily-tokens", 1, 1e12))
+    .option("--json", "print JSON")
+    .action(lazy(async () => (await import("./commands/keys")).runKeysCreate));
+  keys
+    .command("list")
+    .description("list keys (never their secrets)")
+    .option("--json", "print JSON")
+    .action(lazy(async () => (await import("./commands/keys")).runKeysList));
+  keys
+    .command("revoke <idOrName>")
+    .description("revoke a key by id or name")
+    .action(lazy(async () => (await import("./commands/keys")).runKeysRevoke));
+
+  program
+    .command("eval [suite] [dir]")
+    .description(
+      "score retrieval and answers on the golden set over fixtures/docs; `eval beir <dir>` scores document ranking on a BEIR-format folder (corpus.jsonl, queries.jsonl, qrels/<split>.tsv)",
+    )
+    .option(
+      "--split <split>",
+      "golden: dev, test or all (default all); beir: the qrels file (default test)",
+    )
+    .addOption(topKOption())
+    .option("--check", "exit 1 when a golden metric is outside evals/thresholds.json")
+    .option("--thresholds <file>", "thresholds file for --check (default evals/thresholds.json)")
+    .option("--no-write", "do not write evals/results/<timestamp>-<config>.json and .md")
+    .option("--compare <files...>", "print the metric deltas between two golden result files (A B)")
+    .option("--keep", "beir: keep the collection the corpus was loaded into")
+    .option("--json", "print one JSON document")
+    .action(lazy(async () => (await import("./commands/eval")).runEval));
+
+  program
+    .command("worker")
+    .description("run the ingestion worker: claims queued jobs from the database (several may run)")
+    .option(
+      "--concurrency <n>",
+      "jobs run at once (LORE_WORKER_CONCURRENCY)",
+      integer("--concurrency", 1, 64),
+    )
+    .action(lazy(async () => (await import("./commands/worker")).runWorker));
+
+  program
+    .command("jobs [id]")
+    .description("list recent ingest jobs, or show one")
+    .option("-n, --limit <n>", "jobs listed", integer("--limit", 1, 200), 20)
+    .option("--cancel", "cancel the job (queued or running)")
+    .option("--json", "print JSON")
+    .action(lazy(async () => (await import("./commands/jobs")).runJobs));
+
+  return program;
+}

@@ -1,0 +1,155 @@
+// The full-text half of hybrid search ranks exactly as Okapi BM25 computed from the stored chunks, with and without filters.
+import { type Database, queryRows } from "@lore/db";
+import { createTestDatabase } from "@lore/db/testing";
+import { createLocalEmbedder } from "@lore/providers";
+import { sql } from "drizzle-orm";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type Collection, requireCollection } from "../collections/collections";
+import type { SearchFilters } from "../contract";
+import { ingestFolder } from "../ingestion/ingest-folder";
+import { putDocument } from "../ingestion/put-document";
+import { SAMPLE_DOCS_DIR } from "../sample-docs";
+import { DEFAULT_RETRIEVAL, hybridSearch } from "./hybrid-search";
+
+const embedder = createLocalEmbedder();
+let database: Database;
+let collection: Collection;
+
+interface StoredTerm {
+  id: string;
+  source: string;
+  tags: string[];
+  tokenCount: number;
+  lexeme: string;
+  frequency: number;
+}
+
+/**
+ * Okapi BM25 computed here from the stored rows (every chunk of the collection, its token_count
+ * and the positions in its tsvector), independently of the SQL: chunk id → score.
+ */
+async function referenceBm25(query: string, filters?: SearchFilters): Promise<Map<string, number>> {
+  const [terms] = await queryRows<{ lexemes: string[] }>(
+    database.db,
+    sql`SELECT coalesce(array_agg(DISTINCT lexeme), '{}') AS lexemes FROM unnest(to_tsvector('english', ${query}))`,
+  );
+  const lexemes = new Set(terms?.lexemes ?? []);
+  const rows = await queryRows<StoredTerm>(
+    database.db,
+    sql`SELECT c.id, d.source, coalesce(d.metadata->'tags', '[]') AS tags,
+          c.token_count AS "tokenCount", u.lexeme,
+          coalesce(array_length(u.positions, 1), 1) AS frequency
+        FROM chunks c JOIN documents d ON d.id = c.document_id
+          LEFT JOIN LATERAL unnest(c.search) u ON true
+        WHERE c.collection_id = ${collection.id}`,
+  );
+  const lengths = new Map<string, { source: string; tags: string[]; tokenCount: number }>();
+  const frequencies = new Map<string, Map<string, number>>();
+  for (const row of rows) {
+    lengths.set(row.id, { source: row.source, tags: row.tags, tokenCount: row.tokenCount });
+    if (!lexemes.has(row.lexeme)) continue;
+    const chunkTerms = frequencies.get(row.id) ?? new Map<string, number>();
+    chunkTerms.set(row.lexeme, row.frequency);
+    frequencies.set(row.id, chunkTerms);
+  }
+  const total = lengths.size;
+  const averageLength = Math.max(
+    1,
+    [...lengths.values()].reduce((sum, chunk) => sum + chunk.tokenCount, 0) / total,
+  );
+  const documentFrequency = new Map<string, number>();
+  for (const chunkTerms of frequencies.values()) {
+    for (const lexeme of chunkTerms.keys()) {
+      documentFrequency.set(lexeme, (documentFrequency.get(lexeme) ?? 0) + 1);
+    }
+  }
+  const { k1, b } = DEFAULT_RETRIEVAL.bm25;
+  const scores = new Map<string, number>();
+  for (const [id, chunkTerms] of frequencies) {
+    const chunk = lengths.get(id);
+    if (!chunk || (filters?.pathPrefix && !chunk.source.startsWith(filters.pathPrefix))) continue;
+    if (filters?.tags && !filters.tags.some((tag) => chunk.tags.includes(tag))) continue;
+    let score = 0;
+    for (const [lexeme, frequency] of chunkTerms) {
+      const matching = documentFrequency.get(lexeme) ?? 0;
+      const idf = Math.log(1 + (total - matching + 0.5) / (matching + 0.5));
+      score +=
+        (idf * frequency * (k1 + 1)) /
+        (frequency + k1 * (1 - b + (b * chunk.tokenCount) / averageLength));
+    }
+    scores.set(id, score);
+  }
+  return scores;
+}
+
+/** The full-text ranking hybrid search used, best first: only text weight, so it is the order. */
+async function textRanking(query: string, filters?: SearchFilters): Promise<string[]> {
+  const [vector] = await embedder.embed([query]);
+  const results = await hybridSearch(database.db, collection, query, vector ?? [], {
+    topK: DEFAULT_RETRIEVAL.candidates,
+    vectorWeight: 0,
+    textWeight: 1,
+    ...(filters ? { filters } : {}),
+  });
+  return results
+    .filter((result) => result.textRank !== null)
+    .sort((left, right) => (left.textRank ?? 0) - (right.textRank ?? 0))
+    .map((result) => result.chunkId);
+}
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+  const context = { db: database.db, embedder };
+  await ingestFolder(context, SAMPLE_DOCS_DIR, { collection: "default" });
+  for (const [index, tags] of [["runbook"], ["runbook", "ops"], ["draft"]].entries()) {
+    await putDocument(context, "default", {
+      source: `runbooks/deploy-${index}.md`,
+      content: `# Deploy ${index}\n\nTo roll back a deploy, restore step ${index} of the deploy runbook.`,
+      mimeType: "text/markdown",
+      metadata: { tags },
+    });
+  }
+  // Another collection's chunks must not count towards this one's statistics.
+  await putDocument(context, "other", {
+    source: "deploy.md",
+    content: "Deploy, deploy, deploy: roll back the deploy and restore the database backup.",
+    mimeType: "text/markdown",
+  });
+  collection = await requireCollection(database.db, "default", embedder);
+});
+afterAll(async () => {
+  await database.close();
+});
+
+describe("hybrid search's BM25 ranking", () => {
+  const cases: { query: string; filters?: SearchFilters }[] = [
+    { query: "How do I roll back a deploy?" },
+    { query: "How do I restore a database backup?" },
+    { query: "How many days of PTO do full-time employees get?" },
+    { query: "What is the on-call escalation policy?" },
+    { query: "How do I roll back a deploy?", filters: { pathPrefix: "policies/" } },
+    { query: "How do I roll back a deploy?", filters: { tags: ["runbook", "missing"] } },
+  ];
+
+  it.each(cases)(
+    "ranks $query ($filters) as Okapi BM25 over the collection does",
+    async ({ query, filters }) => {
+      const reference = await referenceBm25(query, filters);
+      const expected = [...reference.values()]
+        .sort((left, right) => right - left)
+        .slice(0, DEFAULT_RETRIEVAL.candidates);
+      const ranking = await textRanking(query, filters);
+      expect(ranking.length).toBe(expected.length);
+      expect(ranking.length).toBeGreaterThan(0);
+      // Compared by score, so chunks that tie may come in either order.
+      const scores = ranking.map((id) => reference.get(id) ?? Number.NaN);
+      for (const [rank, score] of scores.entries()) {
+        expect(score).toBeCloseTo(expected[rank] ?? Number.NaN, 9);
+      }
+    },
+  );
+
+  it("finds nothing by text for a query of stop words only", async () => {
+    expect(await textRanking("and the of")).toEqual([]);
+  });
+});
