@@ -73,7 +73,7 @@ describe("loadConfig", () => {
     expect(loadConfig({}).databasePoolSize).toBe(10);
     expect(config.embed).toMatchObject({ batchSize: 512, concurrency: 2 });
     expect(config.vectorIndex).toEqual({ m: 24, efConstruction: 128, buildMemoryMb: 1024 });
-    expect(loadConfig({}).embed.concurrency).toBe(8);
+    expect(loadConfig({}).embed.concurrency).toBeUndefined();
     expect(loadConfig({}).vectorIndex).toEqual({});
     expect(() => loadConfig({ LORE_EMBED_BATCH_SIZE: "4096" })).toThrow(/LORE_EMBED_BATCH_SIZE/);
   });

@@ -112,8 +112,8 @@ export interface Config {
     dimensions?: number;
     /** Texts per embedding request; unset: the provider's default. */
     batchSize?: number;
-    /** Embedding requests one ingest keeps in flight. */
-    concurrency: number;
+    /** Embedding requests one ingest keeps in flight; unset: the ingest's default. */
+    concurrency?: number;
   };
   /** Unset numbers fall back to the providers' and answerer's defaults. */
   chat: {
@@ -156,8 +156,6 @@ export class ConfigError extends Error {
 const LOCAL_EMBED_MODEL = "lore-hash-v1";
 const DEFAULT_OPENAI_EMBED_MODEL = "text-embedding-3-small";
 const DEFAULT_OPENAI_CHAT_MODEL = "gpt-4o-mini";
-// Requests one ingest keeps in flight: with 300 ms calls, 8 overlap enough to keep writes busy.
-const DEFAULT_EMBED_CONCURRENCY = 8;
 
 export function loadConfig(
   environment: NodeJS.ProcessEnv = process.env,
@@ -206,7 +204,7 @@ export function loadConfig(
         (embedProvider === "local" ? LOCAL_EMBED_MODEL : DEFAULT_OPENAI_EMBED_MODEL),
       ...(env.LORE_EMBED_DIMENSIONS ? { dimensions: env.LORE_EMBED_DIMENSIONS } : {}),
       ...(env.LORE_EMBED_BATCH_SIZE ? { batchSize: env.LORE_EMBED_BATCH_SIZE } : {}),
-      concurrency: env.LORE_EMBED_CONCURRENCY ?? DEFAULT_EMBED_CONCURRENCY,
+      ...(env.LORE_EMBED_CONCURRENCY ? { concurrency: env.LORE_EMBED_CONCURRENCY } : {}),
     },
     chat: {
       provider: chatProvider,

@@ -8,6 +8,7 @@ export * as schema from "./schema";
 export {
   apiKeys,
   chunks,
+  collectionStatistics,
   collections,
   documents,
   feedback,

@@ -13,7 +13,7 @@ export function ingestSettings(config: Config): NonNullable<ProcessJobOptions["i
     include: config.ingest.include,
     exclude: config.ingest.exclude,
     maxFileBytes: config.ingest.maxFileBytes,
-    embedConcurrency: config.embed.concurrency,
+    ...(config.embed.concurrency ? { embedConcurrency: config.embed.concurrency } : {}),
   };
 }
 

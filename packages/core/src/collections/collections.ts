@@ -1,6 +1,6 @@
 // Collection verbs: find, create on first ingest, refuse a second embedding model, list with counts.
 import {
-  chunks,
+  collectionStatistics,
   collections,
   documents,
   ensureVectorIndex,
@@ -104,10 +104,14 @@ export async function listCollections(db: LoreDb): Promise<CollectionSummary[]> 
     .from(documents)
     .groupBy(documents.collectionId)
     .as("document_counts");
+  // Kept by the database on every chunk write (migrations/0004): no scan of the chunks.
   const chunkCounts = db
-    .select({ collectionId: chunks.collectionId, total: count().as("chunk_total") })
-    .from(chunks)
-    .groupBy(chunks.collectionId)
+    .select({
+      collectionId: collectionStatistics.collectionId,
+      total: sql<number>`sum(${collectionStatistics.chunks})`.as("chunk_total"),
+    })
+    .from(collectionStatistics)
+    .groupBy(collectionStatistics.collectionId)
     .as("chunk_counts");
   const rows = await db
     .select({
