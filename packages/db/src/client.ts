@@ -68,9 +68,13 @@ export async function openDatabase(
 ): Promise<Database> {
   const sessionSetup = sessionSql(settings);
   if (target.kind === "postgres") {
-    const pool = new pg.Pool({ connectionString: target.url, max: target.poolSize ?? 10 });
-    pool.on("connect", (client) => {
-      client.query(sessionSetup).catch(() => {});
+    const pool = new pg.Pool({
+      connectionString: target.url,
+      max: target.poolSize ?? 10,
+      // Awaited before the connection is handed out, so the settings precede its first query.
+      onConnect: async (client) => {
+        await client.query(sessionSetup).catch(() => {});
+      },
     });
     const db = drizzlePostgres(pool, { schema }) as unknown as LoreDb;
     return {

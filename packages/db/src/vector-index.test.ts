@@ -3,6 +3,7 @@ import { sql } from "drizzle-orm";
 import { afterEach, describe, expect, it } from "vitest";
 import { type Database, openDatabase } from "./client";
 import { queryRows } from "./query";
+import { createTestDatabase, serveOverWire } from "./testing";
 import { DEFAULT_HNSW_EF_SEARCH } from "./vector-index";
 
 let database: Database | undefined;
@@ -26,5 +27,19 @@ describe("HNSW session settings", () => {
     await database.close();
     database = await openDatabase({ kind: "pglite-memory" }, { hnswEfSearch: 250 });
     expect(await efSearch(database)).toBe(250);
+  });
+
+  it("applies them on a pooled Postgres connection before its first query", async () => {
+    const embedded = await createTestDatabase();
+    const wire = await serveOverWire(embedded);
+    try {
+      database = await openDatabase({ kind: "postgres", url: wire.url }, { hnswEfSearch: 170 });
+      expect(await efSearch(database)).toBe(170);
+    } finally {
+      await database?.close();
+      database = undefined;
+      await wire.stop();
+      await embedded.close();
+    }
   });
 });
