@@ -118,6 +118,18 @@ describe("lore CLI, embedded mode", () => {
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(/LORE_AUTH="maybe"/);
   });
+
+  it("says plainly when the database at DATABASE_URL cannot be reached", async () => {
+    // Port 1 on loopback: nothing listens there, so the connection is refused at once.
+    const result = await failure(
+      lore(["jobs"], { DATABASE_URL: "postgres://lore@127.0.0.1:1/lore" }),
+    );
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(
+      /^lore: cannot reach the database at DATABASE_URL \(connect ECONNREFUSED/,
+    );
+    expect(result.stderr).not.toMatch(/\n\s+at /);
+  });
 });
 
 describe("lore CLI, server mode over the Postgres wire protocol", () => {

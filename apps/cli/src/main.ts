@@ -2,6 +2,16 @@
 // `lore`: the command line for serving, migrating, ingesting, asking and searching.
 import { createProgram } from "./program";
 
+// Network failures reaching Postgres are an operator's problem to fix, not a bug: no stack.
+// (Declared before the top-level await below, which may already need it.)
+const NETWORK_ERRORS = new Set([
+  "ECONNREFUSED",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "ETIMEDOUT",
+  "EHOSTUNREACH",
+]);
+
 try {
   await createProgram().parseAsync(process.argv);
 } catch (error) {
@@ -25,5 +35,14 @@ async function describeFailure(error: unknown): Promise<string> {
     error instanceof LoreError ||
     error instanceof ConfigError ||
     error instanceof DataDirLockedError;
-  return known ? error.message : (error.stack ?? error.message);
+  if (known) return error.message;
+  const unreachable = databaseUnreachable(error);
+  return unreachable ?? error.stack ?? error.message;
+}
+
+function databaseUnreachable(error: Error): string | undefined {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (!process.env.DATABASE_URL || code === undefined || !NETWORK_ERRORS.has(code))
+    return undefined;
+  return `cannot reach the database at DATABASE_URL (${error.message}). Is Postgres running and the URL right?`;
 }
