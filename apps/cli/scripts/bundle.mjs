@@ -5,6 +5,7 @@
 // 1.8 s); one pre-built ESM file per command loads in a fraction of that. Code splitting keeps
 // each command's module in its own chunk, so `lore ingest` never parses the API or the evals.
 import { randomBytes } from "node:crypto";
+import { existsSync } from "node:fs";
 import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -75,9 +76,14 @@ export async function bundleCli() {
   const inputs = Object.keys(result.metafile.inputs)
     .filter((input) => !input.split("/").includes("node_modules"))
     .map((input) => path.resolve(input));
+  // Each workspace package's package.json too: its exports and sideEffects shape the bundle.
+  const manifests = [...new Set(inputs.map(packageJsonOf).filter((file) => file !== undefined))];
   await replaceFile(
     MANIFEST,
-    JSON.stringify({ startedAt, sources: await modifiedTimes([...inputs, THIS_FILE, LOCKFILE]) }),
+    JSON.stringify({
+      startedAt,
+      sources: await modifiedTimes([...inputs, ...manifests, THIS_FILE, LOCKFILE]),
+    }),
   );
   await pruneChunks(new Set(files.map((file) => file.path)));
 }
@@ -97,6 +103,16 @@ export async function bundleIsCurrent() {
   return entries.every(
     ([file, modified]) => current[file] === modified && modified < manifest.startedAt,
   );
+}
+
+/** The package.json of the workspace package a source file belongs to. */
+function packageJsonOf(file) {
+  for (let directory = path.dirname(file); directory !== path.dirname(directory); ) {
+    const candidate = path.join(directory, "package.json");
+    if (existsSync(candidate)) return candidate;
+    directory = path.dirname(directory);
+  }
+  return undefined;
 }
 
 async function modifiedTimes(files) {

@@ -49,8 +49,9 @@ export { newId } from "./ids";
 export type { ChunkingOptions, TextChunk } from "./ingestion/chunk-markdown";
 export { chunkMarkdown, DEFAULT_CHUNKING } from "./ingestion/chunk-markdown";
 export type { IngestFolderOptions } from "./ingestion/ingest-folder";
-export { IngestProgress, IngestSummary, ingestFolder } from "./ingestion/ingest-folder";
+export { ingestFolder } from "./ingestion/ingest-folder";
 export { resolveIngestPath } from "./ingestion/ingest-roots";
+export { IngestProgress, IngestStages, IngestSummary } from "./ingestion/ingest-summary";
 export type { LoadedDocument } from "./ingestion/load-folder";
 export { DEFAULT_MAX_FILE_BYTES } from "./ingestion/load-folder";
 export {

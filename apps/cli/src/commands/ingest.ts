@@ -10,7 +10,6 @@ import {
   type IngestJobView,
   type LoreContext,
   LoreError,
-  processNextIngestJob,
 } from "@lore/core";
 import { type Database, DataDirLockedError } from "@lore/db";
 import type { Command } from "commander";
@@ -74,6 +73,8 @@ async function runHere(local: LocalQueue, jobId: string): Promise<void> {
   process.once("SIGINT", onSignal);
   const workerId = `cli-${process.pid}-${randomBytes(3).toString("hex")}`;
   try {
+    // Only embedded mode runs the ingest here: the pipeline is not loaded to queue a job.
+    const { processNextIngestJob } = await import("@lore/core");
     for (;;) {
       const outcome = await processNextIngestJob(local.context, {
         workerId,

@@ -4,7 +4,7 @@ import { and, desc, eq, sql } from "drizzle-orm";
 import { z } from "zod";
 import { LoreError } from "../errors";
 import { newId } from "../ids";
-import { IngestProgress, IngestSummary } from "../ingestion/ingest-folder";
+import { IngestProgress, IngestSummary } from "../ingestion/ingest-summary";
 
 const CollectionName = z
   .string()

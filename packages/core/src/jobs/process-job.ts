@@ -3,11 +3,8 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { ProviderError } from "@lore/providers";
 import type { LoreContext } from "../context";
 import { LoreError } from "../errors";
-import {
-  type IngestFolderOptions,
-  type IngestProgress,
-  ingestFolder,
-} from "../ingestion/ingest-folder";
+import { type IngestFolderOptions, ingestFolder } from "../ingestion/ingest-folder";
+import type { IngestProgress } from "../ingestion/ingest-summary";
 import {
   type ClaimedJob,
   claimIngestJob,

@@ -1,0 +1,55 @@
+// What an ingest reports: progress while it runs, the summary when it ends (stored on its job).
+import { z } from "zod";
+
+export const IngestProgress = z.object({
+  /** Files the walk found (known up front, so a progress bar has a total). */
+  filesSeen: z.number().int(),
+  /** Files written or found unchanged. */
+  filesProcessed: z.number().int(),
+  /** Files skipped with a reason (unsupported, binary, empty, too large, undecodable). */
+  filesSkipped: z.number().int(),
+  /** Files that could not be read at all (also listed in the summary's skipped files). */
+  filesFailed: z.number().int(),
+  chunksEmbedded: z.number().int(),
+  chunksWritten: z.number().int(),
+  /** The file last finished. */
+  source: z.string().optional(),
+});
+export type IngestProgress = z.infer<typeof IngestProgress>;
+
+export const IngestStages = z.object({
+  /** Walking the folder and loading what the collection stores for it. */
+  list: z.number(),
+  /** Reading, converting and chunking files, and looking up the vectors already stored. */
+  read: z.number(),
+  /** Waiting on embedding requests. */
+  embed: z.number(),
+  /** Write transactions. */
+  write: z.number(),
+  /** Dropping and rebuilding the HNSW index around a bulk load. */
+  index: z.number(),
+  /** Deleting documents whose files are gone (sync). */
+  sync: z.number(),
+});
+export type IngestStages = z.infer<typeof IngestStages>;
+
+export const IngestSummary = z.object({
+  collection: z.string(),
+  documents: z.object({
+    added: z.number().int(),
+    updated: z.number().int(),
+    unchanged: z.number().int(),
+    deleted: z.number().int(),
+  }),
+  chunks: z.object({ added: z.number().int(), deleted: z.number().int() }),
+  textsEmbedded: z.number().int(),
+  skipped: z.array(z.object({ source: z.string(), reason: z.string() })),
+  ms: z.number(),
+  /**
+   * Milliseconds spent in each stage. Reading (and chunking) and embedding run ahead of the
+   * writes and several at once, so the stages add up to more than `ms`; absent on jobs recorded
+   * before stages were measured.
+   */
+  stages: IngestStages.optional(),
+});
+export type IngestSummary = z.infer<typeof IngestSummary>;
