@@ -12,6 +12,7 @@ import {
   openDatabase,
   queryRows,
   vectorCast,
+  vectorLiteral,
 } from "@lore/db";
 import { createLocalEmbedder, type Embedder } from "@lore/providers";
 import { sql } from "drizzle-orm";
@@ -238,7 +239,7 @@ const TOP_K = 10;
 function annQuery(collection: Collection, vector: readonly number[], limit: number) {
   const cast = sql.raw(vectorCast(collection.embeddingDimensions));
   const dimensions = sql.raw(String(Math.trunc(collection.embeddingDimensions)));
-  const literal = `[${vector.join(",")}]`;
+  const literal = vectorLiteral(vector);
   return sql`SELECT c.embedding::${cast} <=> ${literal}::${cast} AS distance FROM chunks c
     WHERE c.collection_id = ${collection.id} AND vector_dims(c.embedding) = ${dimensions}
     ORDER BY c.embedding::${cast} <=> ${literal}::${cast}

@@ -4,7 +4,8 @@ import { z } from "zod";
 export const MAX_QUESTION_LENGTH = 2000;
 export const MAX_TOP_K = 50;
 
-const CollectionName = z
+/** A collection's name, wherever one is given (HTTP, CLI, jobs). */
+export const CollectionName = z
   .string()
   .min(1)
   .max(63)

@@ -33,7 +33,6 @@ export type { EnforcedAnswer } from "./citations/enforce-citations";
 export { CitationRewriter, enforceCitations } from "./citations/enforce-citations";
 export type { Collection, CollectionSummary } from "./collections/collections";
 export {
-  COLLECTION_NAME_PATTERN,
   ensureCollection,
   findCollection,
   listCollections,

@@ -18,6 +18,7 @@ export {
   queries,
   rateLimits,
 } from "./schema";
+export { vectorLiteral } from "./schema/types";
 export type { HnswParameters, VectorIndexSettings } from "./vector-index";
 export {
   DEFAULT_HNSW,

@@ -9,6 +9,7 @@ import {
 } from "@lore/db";
 import type { Embedder } from "@lore/providers";
 import { count, eq, sql } from "drizzle-orm";
+import { CollectionName } from "../contract";
 import { LoreError } from "../errors";
 import { newId } from "../ids";
 
@@ -23,8 +24,6 @@ export interface CollectionSummary extends Collection {
   documents: number;
   chunks: number;
 }
-
-export const COLLECTION_NAME_PATTERN = /^[a-z0-9][a-z0-9_-]{0,62}$/;
 
 export async function findCollection(db: LoreDb, name: string): Promise<Collection | undefined> {
   const [row] = await db
@@ -58,18 +57,17 @@ export async function ensureCollection(
   embedder: Embedder,
   vectorIndex?: Partial<VectorIndexSettings>,
 ): Promise<Collection> {
-  if (!COLLECTION_NAME_PATTERN.test(name)) {
+  if (!CollectionName.safeParse(name).success) {
     throw new LoreError(
       "invalid_request",
       `Invalid collection name "${name}": use 1-63 lowercase letters, digits, "-" or "_", starting with a letter or digit.`,
     );
   }
   const existing = await findCollection(db, name);
-  if (existing) {
-    assertSameEmbedder(existing, embedder);
-    return existing;
-  }
+  if (existing) assertSameEmbedder(existing, embedder);
+  // Also rebuilds an index a killed bulk load left dropped; a cheap look-up when it exists.
   await ensureVectorIndex(db, embedder.dimensions, vectorIndex);
+  if (existing) return existing;
   await db
     .insert(collections)
     .values({

@@ -86,8 +86,6 @@ export async function ingestFolder(
   }
   const { db, embedder } = context;
   const collection = await ensureCollection(db, options.collection, embedder, context.vectorIndex);
-  // Rebuilds an index a crashed bulk load left dropped; a no-op otherwise.
-  await ensureVectorIndex(db, collection.embeddingDimensions, context.vectorIndex);
   const summary: IngestSummary = {
     collection: collection.name,
     documents: { added: 0, updated: 0, unchanged: 0, deleted: 0 },

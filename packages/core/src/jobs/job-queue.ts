@@ -2,15 +2,10 @@
 import { ingestJobs, type LoreDb, queryRows } from "@lore/db";
 import { and, desc, eq, sql } from "drizzle-orm";
 import { z } from "zod";
+import { CollectionName } from "../contract";
 import { LoreError } from "../errors";
 import { newId } from "../ids";
 import { IngestProgress, IngestSummary } from "../ingestion/ingest-summary";
-
-const CollectionName = z
-  .string()
-  .min(1)
-  .max(63)
-  .regex(/^[a-z0-9][a-z0-9_-]*$/, 'lowercase letters, digits, "-" or "_"');
 
 export const IngestJobRequest = z
   .object({

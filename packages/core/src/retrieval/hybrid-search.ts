@@ -1,5 +1,5 @@
 // Hybrid retrieval: pgvector ANN (cosine) and Okapi BM25 over Postgres full-text, fused by reciprocal rank.
-import { type LoreDb, queryRows, vectorCast } from "@lore/db";
+import { type LoreDb, queryRows, vectorCast, vectorLiteral } from "@lore/db";
 import { type SQL, sql } from "drizzle-orm";
 import type { Collection } from "../collections/collections";
 import type { SearchFilters } from "../contract";
@@ -58,7 +58,7 @@ export async function hybridSearch(
   const bm25 = options.bm25 ?? DEFAULT_RETRIEVAL.bm25;
   const cast = sql.raw(vectorCast(collection.embeddingDimensions));
   const dimensions = sql.raw(String(Math.trunc(collection.embeddingDimensions)));
-  const literal = `[${queryVector.join(",")}]`;
+  const literal = vectorLiteral(queryVector);
   const filters = filterSql(options.filters);
   // The cast and vector_dims() predicate match the partial HNSW index for this dimension.
   // BM25 because ts_rank has no IDF. The collection's chunk count and average length come from
