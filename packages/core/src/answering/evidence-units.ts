@@ -9,26 +9,38 @@ export interface EvidenceUnit {
   /** 1-based, inclusive lines in the source file. */
   startLine: number;
   endLine: number;
+  /** Which section of the chunk it sits in: a new one starts at each heading line in the chunk. */
+  section: number;
+  /** Headings above it inside the chunk, outermost first; empty before the chunk's first heading. */
+  sectionPath: string[];
 }
 
 const FENCE = /^\s{0,3}(`{3,}|~{3,})/;
-const HEADING = /^\s{0,3}#{1,6}\s/;
+const HEADING = /^\s{0,3}(#{1,6})\s+(.*?)(?:\s+#+)?\s*$/;
 const LIST_ITEM = /^\s*(?:[-*+]|\d+[.)])\s+(?:\[[ xX]\]\s+)?/;
 const TABLE_ROW = /^\s*\|.*\|\s*$/;
 const TABLE_SEPARATOR = /^\s*\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?\s*$/;
 const MAX_CODE_UNIT = 400;
 const segmenter = new Intl.Segmenter("en", { granularity: "sentence" });
 
+type Quotable = Omit<EvidenceUnit, "section" | "sectionPath">;
+
 /** `firstLine` is the file line of the chunk's first line. */
 export function evidenceUnits(chunkText: string, firstLine: number): EvidenceUnit[] {
   const lines = chunkText.split("\n");
   const units: EvidenceUnit[] = [];
+  let section = 0;
+  let headings: { level: number; title: string }[] = [];
+  let sectionPath: string[] = [];
+  const add = (found: readonly Quotable[]) => {
+    for (const unit of found) units.push({ ...unit, section, sectionPath });
+  };
   let paragraph: { text: string; line: number }[] = [];
   let code: { text: string; line: number }[] | undefined;
   let tableHeader: string[] | undefined;
 
   const flushParagraph = () => {
-    units.push(...sentences(paragraph));
+    add(sentences(paragraph));
     paragraph = [];
   };
 
@@ -39,7 +51,7 @@ export function evidenceUnits(chunkText: string, firstLine: number): EvidenceUni
         flushParagraph();
         code = [];
       } else {
-        units.push(...codeUnits(code));
+        add(codeUnits(code));
         code = undefined;
       }
       return;
@@ -48,9 +60,19 @@ export function evidenceUnits(chunkText: string, firstLine: number): EvidenceUni
       code.push({ text: raw, line });
       return;
     }
-    if (raw.trim() === "" || HEADING.test(raw)) {
+    const heading = HEADING.exec(raw);
+    if (raw.trim() === "" || heading) {
       flushParagraph();
       tableHeader = undefined;
+      if (heading) {
+        const level = heading[1]?.length ?? 1;
+        headings = [
+          ...headings.filter((entry) => entry.level < level),
+          { level, title: stripInlineMarkdown(heading[2] ?? "") },
+        ];
+        sectionPath = headings.map((entry) => entry.title);
+        section++;
+      }
       return;
     }
     if (TABLE_ROW.test(raw)) {
@@ -60,12 +82,14 @@ export function evidenceUnits(chunkText: string, firstLine: number): EvidenceUni
         tableHeader = cells(raw);
       } else if (!TABLE_SEPARATOR.test(raw)) {
         const values = cells(raw);
-        units.push({
-          text: tableRow(values, tableHeader),
-          quote: values.join(" | "),
-          startLine: line,
-          endLine: line,
-        });
+        add([
+          {
+            text: tableRow(values, tableHeader),
+            quote: values.join(" | "),
+            startLine: line,
+            endLine: line,
+          },
+        ]);
       }
       return;
     }
@@ -78,7 +102,7 @@ export function evidenceUnits(chunkText: string, firstLine: number): EvidenceUni
     paragraph.push({ text: raw.trim(), line });
   });
   flushParagraph();
-  if (code !== undefined) units.push(...codeUnits(code));
+  if (code !== undefined) add(codeUnits(code));
   return units.filter((unit) => /[\p{L}\p{N}]/u.test(unit.text));
 }
 
@@ -97,7 +121,7 @@ function tableRow(values: string[], header: string[] | undefined): string {
     .join("; ");
 }
 
-function codeUnits(code: { text: string; line: number }[]): EvidenceUnit[] {
+function codeUnits(code: { text: string; line: number }[]): Quotable[] {
   const first = code[0];
   const last = code.at(-1);
   if (!first || !last) return [];
@@ -115,7 +139,7 @@ function codeUnits(code: { text: string; line: number }[]): EvidenceUnit[] {
 }
 
 /** Sentence-segments a paragraph, mapping each sentence back to the lines it spans. */
-function sentences(paragraph: { text: string; line: number }[]): EvidenceUnit[] {
+function sentences(paragraph: { text: string; line: number }[]): Quotable[] {
   if (paragraph.length === 0) return [];
   const joined = paragraph.map((entry) => entry.text).join(" ");
   const lineAt = (offset: number): number => {
@@ -126,7 +150,7 @@ function sentences(paragraph: { text: string; line: number }[]): EvidenceUnit[] 
     }
     return paragraph.at(-1)?.line ?? 0;
   };
-  const result: EvidenceUnit[] = [];
+  const result: Quotable[] = [];
   for (const segment of segmenter.segment(joined)) {
     const text = segment.segment.trim();
     if (text === "") continue;

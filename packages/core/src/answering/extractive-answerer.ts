@@ -57,23 +57,38 @@ export function extractiveAnswer(
   const retrieved = allRetrieved.slice(0, options.maxChunks);
   const questionTerms = [...new Set(terms(question))];
   const candidates = retrieved.flatMap((chunk, rank) => {
-    const chunkTerms = new Set(terms(chunk.text));
-    return evidenceUnits(chunk.text, chunk.startLine).map((unit) => ({
+    const units = evidenceUnits(chunk.text, chunk.startLine).map((unit) => ({
+      unit,
+      unitTerms: new Set(terms(unit.text)),
+    }));
+    // A chunk packing several short sections lends a unit only its own section's words.
+    const sectionTerms = new Map<number, Set<string>>();
+    for (const { unit, unitTerms } of units) {
+      const section = sectionTerms.get(unit.section) ?? new Set(terms(unit.sectionPath.join(" ")));
+      for (const term of unitTerms) section.add(term);
+      sectionTerms.set(unit.section, section);
+    }
+    return units.map(({ unit, unitTerms }) => ({
       unit,
       chunk,
       rank,
-      unitTerms: new Set(terms(unit.text)),
-      contextTerms: new Set(terms(`${chunk.title} ${chunk.heading}`)),
-      chunkTerms,
+      unitTerms,
+      contextTerms: new Set(terms(`${chunk.title} ${chunk.heading} ${unit.sectionPath.join(" ")}`)),
+      chunkTerms: sectionTerms.get(unit.section) ?? unitTerms,
     }));
   });
   if (questionTerms.length === 0 || candidates.length === 0) return abstain();
-  if (options.requireNames) {
-    const seen = new Set(
-      retrieved.flatMap((chunk) => terms(`${chunk.title} ${chunk.heading} ${chunk.text}`)),
-    );
-    if (names(question).some((name) => !seen.has(name))) return abstain();
+  // A name the question asks about must be in what was retrieved from the quoted unit's document.
+  const questionNames = options.requireNames ? names(question) : [];
+  const documentTerms = new Map<string, Set<string>>();
+  for (const chunk of retrieved) {
+    const seen = documentTerms.get(chunk.source) ?? new Set<string>();
+    for (const term of terms(`${chunk.title} ${chunk.heading} ${chunk.text}`)) seen.add(term);
+    documentTerms.set(chunk.source, seen);
   }
+  const named = candidates.filter((candidate) =>
+    questionNames.every((name) => documentTerms.get(candidate.chunk.source)?.has(name)),
+  );
 
   // Rarer terms among the candidates carry more of the question's meaning.
   const weight = new Map(
@@ -84,7 +99,7 @@ export function extractiveAnswer(
   );
   const totalWeight = [...weight.values()].reduce((sum, value) => sum + value, 0);
 
-  const scored: ScoredUnit[] = candidates.map((candidate) => {
+  const scored: ScoredUnit[] = named.map((candidate) => {
     let covered = 0;
     for (const term of questionTerms) {
       const termWeight = weight.get(term) ?? 0;
@@ -119,7 +134,7 @@ export function extractiveAnswer(
     documentId: entry.chunk.documentId,
     source: entry.chunk.source,
     title: entry.chunk.title,
-    heading: entry.chunk.heading,
+    heading: unitHeading(entry.chunk.heading, entry.unit.sectionPath),
     startLine: entry.unit.startLine,
     endLine: entry.unit.endLine,
     snippet: entry.unit.quote,
@@ -142,6 +157,16 @@ function names(question: string): string[] {
       (token) => /^\p{Lu}/u.test(token) || /[\p{L}][-_.]?\d|[\p{L}\d][-_.][\p{L}\d]/u.test(token),
     )
     .flatMap((token) => terms(token));
+}
+
+/**
+ * The heading path of a quoted unit: the chunk's, continued by the headings above the unit inside
+ * the chunk (a chunk's first line is often its own heading, the last of the chunk's path).
+ */
+function unitHeading(chunkHeading: string, sectionPath: readonly string[]): string {
+  const path = chunkHeading === "" ? [] : chunkHeading.split(" > ");
+  const inner = sectionPath[0] === path.at(-1) ? sectionPath.slice(1) : sectionPath;
+  return [...path, ...inner].join(" > ");
 }
 
 function abstain(): DraftAnswer {

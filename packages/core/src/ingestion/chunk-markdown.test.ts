@@ -27,7 +27,8 @@ Upgrades are in-place.
 
 describe("chunkMarkdown", () => {
   it("keeps each chunk's heading path and exact line range, ignoring # inside code fences", async () => {
-    const chunks = await chunkMarkdown(GUIDE);
+    // Small enough that no two sections fit in one chunk.
+    const chunks = await chunkMarkdown(GUIDE, { chunkSize: 120, chunkOverlap: 0 });
     const lines = GUIDE.split("\n");
     expect(chunks.map((chunk) => chunk.heading)).toEqual([
       "Guide",
@@ -47,6 +48,30 @@ describe("chunkMarkdown", () => {
     expect(linux?.text).toContain("./install.sh --prefix /opt/app");
     expect(linux?.startLine).toBe(7);
     expect(linux?.endLine).toBe(14);
+  });
+
+  it("packs short sections under one parent into a chunk headed by the path they share", async () => {
+    const lines = GUIDE.split("\n");
+    const source = (chunk: { startLine: number; endLine: number }) =>
+      lines
+        .slice(chunk.startLine - 1, chunk.endLine)
+        .join("\n")
+        .trim();
+
+    const siblings = await chunkMarkdown(GUIDE, { chunkSize: 150, chunkOverlap: 0 });
+    expect(siblings.map((chunk) => [chunk.heading, chunk.startLine, chunk.endLine])).toEqual([
+      ["Guide", 1, 3],
+      // Linux and macOS fit together; Upgrade has another parent, so it starts its own chunk.
+      ["Guide > Install", 7, 18],
+      ["Guide > Upgrade", 20, 22],
+    ]);
+    for (const chunk of siblings) expect(chunk.text).toBe(source(chunk));
+    expect(siblings[1]?.text).toContain("### macOS");
+
+    const whole = await chunkMarkdown(GUIDE);
+    expect(whole).toHaveLength(1);
+    expect(whole[0]?.heading).toBe("Guide");
+    expect(whole[0]?.text).toBe(GUIDE.trim());
   });
 
   it("splits a long section into overlapping pieces whose lines still match the source", async () => {

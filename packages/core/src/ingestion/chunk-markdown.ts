@@ -1,4 +1,4 @@
-// Structure-aware chunking: sections by heading (never across one), then @langchain/textsplitters inside.
+// Structure-aware chunking: sections by heading, short sibling sections packed, long ones split by @langchain/textsplitters.
 import { RecursiveCharacterTextSplitter } from "@langchain/textsplitters";
 import { contentHash } from "../hash";
 
@@ -75,6 +75,79 @@ export function stripInlineMarkdown(text: string): string {
     .trim();
 }
 
+/**
+ * Packs short sections into chunks of up to `chunkSize` characters, along the heading tree: a
+ * section whose subsections all fit is one chunk; otherwise its own text leads its first
+ * subsections, and consecutive sibling subtrees share a chunk while they fit. Pages of two-line
+ * sections would otherwise cost a row, an embedding and an index entry each while saying too
+ * little to be retrieved alone. A packed chunk's heading is the path its sections share; their
+ * own headings stay in its text for retrieval and quoting.
+ */
+function packSections(
+  lines: readonly string[],
+  all: readonly Section[],
+  chunkSize: number,
+): Section[] {
+  const packed: Section[] = [];
+  const from = (index: number) => all[index]?.firstLine ?? 0;
+  const to = (index: number) => from(index) + (all[index]?.lines.length ?? 0);
+  const span = (first: number, last: number) => lines.slice(from(first), to(last));
+  // Characters up to each line (newlines included), so a span's length costs no join.
+  const offsets = [0];
+  for (const line of lines) offsets.push((offsets.at(-1) ?? 0) + line.length + 1);
+  const fits = (first: number, last: number) =>
+    (offsets[to(last)] ?? 0) - (offsets[from(first)] ?? 0) - 1 <= chunkSize;
+  const subtreeEnd = (root: number, end: number) => {
+    const path = all[root]?.headingPath ?? [];
+    let last = root;
+    while (last < end && isBelow(all[last + 1]?.headingPath ?? [], path)) last++;
+    return last;
+  };
+
+  // Packs the sibling subtrees in [start, end], continuing `group` (first and last section).
+  const packRange = (start: number, end: number, initial?: [number, number]) => {
+    let group = initial;
+    const flush = () => {
+      if (!group) return;
+      const [first, last] = group;
+      const paths = all.slice(first, last + 1).map((section) => section.headingPath);
+      packed.push({
+        headingPath: paths.reduce((prefix, path) => commonPrefix(prefix, path)),
+        firstLine: all[first]?.firstLine ?? 0,
+        lines: span(first, last),
+      });
+      group = undefined;
+    };
+    for (let root = start; root <= end; ) {
+      const last = subtreeEnd(root, end);
+      const parent = (group && all[group[0]]?.headingPath.slice(0, -1)) ?? [];
+      if (group && isBelow(all[root]?.headingPath ?? [], parent) && fits(group[0], last)) {
+        group = [group[0], last];
+      } else if (fits(root, last)) {
+        flush();
+        group = [root, last];
+      } else {
+        flush();
+        packRange(root + 1, last, [root, root]);
+      }
+      root = last + 1;
+    }
+    flush();
+  };
+  packRange(0, all.length - 1);
+  return packed;
+}
+
+/** Whether a heading path lies strictly below another (every path lies below the preamble's []). */
+function isBelow(path: readonly string[], ancestor: readonly string[]): boolean {
+  return ancestor.length < path.length && ancestor.every((title, index) => path[index] === title);
+}
+
+function commonPrefix(left: string[], right: readonly string[]): string[] {
+  const length = left.findIndex((title, index) => right[index] !== title);
+  return length === -1 ? left : left.slice(0, length);
+}
+
 export async function chunkMarkdown(
   text: string,
   options: ChunkingOptions = DEFAULT_CHUNKING,
@@ -85,7 +158,7 @@ export async function chunkMarkdown(
   });
   const lines = text.replace(/\r\n?/g, "\n").split("\n");
   const result: TextChunk[] = [];
-  for (const section of sections(lines)) {
+  for (const section of packSections(lines, sections(lines), options.chunkSize)) {
     const sectionText = section.lines.join("\n");
     const pieces =
       sectionText.trim().length <= options.chunkSize
