@@ -8,6 +8,7 @@ import type { PgDatabase, PgQueryResultHKT, PgTransaction } from "drizzle-orm/pg
 import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
 import pg from "pg";
 import lockfile from "proper-lockfile";
+import { sendVectorsAsBinary } from "./binary-vectors";
 import * as schema from "./schema";
 import { DEFAULT_HNSW_EF_SEARCH } from "./vector-index";
 
@@ -92,6 +93,7 @@ export async function openDatabase(
       extensions: { vector },
     });
     await pglite.exec(sessionSetup);
+    await sendVectorsAsBinary(pglite);
     const db = drizzlePglite(pglite, { schema }) as unknown as LoreDb;
     return {
       db,
