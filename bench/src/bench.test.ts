@@ -10,6 +10,7 @@ import { scaleChartSvg } from "./chart";
 import { generateCorpusFolder } from "./corpus";
 import { startFakeEmbeddings } from "./fake-embeddings";
 import { runLangchainRecipe } from "./langchain-recipe";
+import { benchQuery } from "./query-bench";
 import { benchScale } from "./scale-bench";
 
 let scratch: string;
@@ -113,4 +114,20 @@ describe("bench harness", () => {
       await fake.close();
     }
   });
+
+  it("loads `lore serve` with the database in another process and reports its CPU and round trips per request", async () => {
+    const result = await benchQuery({ concurrency: 2, durationSeconds: 1, mode: "server" });
+    expect(result).toMatchObject({ mode: "server", database: "pglite-over-wire" });
+    expect(result.chunks).toBeGreaterThan(0);
+    for (const load of [result.search, result.ask]) {
+      expect(load.requests).toBeGreaterThan(0);
+      expect(load.errors + load.non2xx + load.timeouts).toBe(0);
+      expect(load.serverCpuMsPerRequest).toBeGreaterThan(0);
+      expect(load.serverSingleCoreCeiling).toBeCloseTo(1000 / load.serverCpuMsPerRequest, -1);
+      expect(load.databaseCpuMsPerRequest).toBeGreaterThan(0);
+      // At least the hybrid query; its collection look-up is remembered after the warm-up.
+      expect(load.sqlRoundTripsPerRequest).toBeGreaterThanOrEqual(1);
+      expect(load.loadAverage).toMatch(/^\d/);
+    }
+  }, 120_000);
 });

@@ -102,21 +102,44 @@ program
   .option("--concurrency <n>", "connections", integer("--concurrency", 1, 1024), 16)
   .option("--duration <seconds>", "seconds of load per route", integer("--duration", 1, 3600), 10)
   .option(
+    "--mode <mode>",
+    "embedded (PGlite inside `lore serve`) or server (DATABASE_URL: the database in another process; default with --database-url)",
+  )
+  .option(
     "--database-url <url>",
-    "serve from a real Postgres (default: DATABASE_URL, else embedded PGlite)",
+    "serve from a real Postgres (default: DATABASE_URL, else PGlite: embedded, or over the wire in server mode)",
+  )
+  .option(
+    "--cpu-prof <dir>",
+    "write `lore serve`'s V8 CPU profile (node --cpu-prof) to this folder",
   )
   .action(
     async (
       folder: string | undefined,
-      options: { concurrency: number; duration: number; databaseUrl?: string },
+      options: {
+        concurrency: number;
+        duration: number;
+        mode?: string;
+        databaseUrl?: string;
+        cpuProf?: string;
+      },
     ) => {
       const databaseUrl = options.databaseUrl ?? process.env.DATABASE_URL;
+      const mode = options.mode ?? (databaseUrl ? "server" : "embedded");
+      if (mode !== "server" && mode !== "embedded") {
+        throw new InvalidArgumentError("--mode must be server or embedded");
+      }
+      if (mode === "embedded" && databaseUrl) {
+        throw new InvalidArgumentError("--mode embedded takes no database URL");
+      }
       printJson(
         await benchQuery({
           concurrency: options.concurrency,
           durationSeconds: options.duration,
+          mode,
           ...(folder ? { folder } : {}),
           ...(databaseUrl ? { databaseUrl } : {}),
+          ...(options.cpuProf ? { cpuProfileDir: options.cpuProf } : {}),
         }),
       );
     },

@@ -15,15 +15,16 @@ export interface ChildRun {
 
 /**
  * Node, with tsx as a loader for TypeScript, run directly (not through pnpm) so the pid is the
- * process measured.
+ * process measured. `nodeArguments` go to node itself (e.g. `--cpu-prof`, which NODE_OPTIONS refuses).
  */
 export function spawnScript(
   script: string,
   args: readonly string[],
   environment: NodeJS.ProcessEnv,
+  nodeArguments: readonly string[] = [],
 ): ChildProcess {
   const loader = script.endsWith(".ts") ? ["--import", "tsx"] : [];
-  return spawn(process.execPath, [...loader, script, ...args], {
+  return spawn(process.execPath, [...nodeArguments, ...loader, script, ...args], {
     cwd: REPO_ROOT,
     env: environment,
     stdio: ["ignore", "pipe", "pipe"],
@@ -93,8 +94,9 @@ export function startBackground(
   script: string,
   args: readonly string[],
   environment: NodeJS.ProcessEnv,
+  nodeArguments: readonly string[] = [],
 ): Background {
-  const child = spawnScript(script, args, environment);
+  const child = spawnScript(script, args, environment, nodeArguments);
   const rss = watchPeakRss(child.pid);
   let output = "";
   const collect = (data: Buffer) => {

@@ -1,19 +1,33 @@
 // `bench query`: autocannon load on /v1/search and /v1/ask (extractive) of a `lore serve` over the sample docs or a folder.
-import { mkdtemp, rm } from "node:fs/promises";
+import { execFileSync, fork } from "node:child_process";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { ingestFolder, SAMPLE_DOCS_DIR } from "@lore/core";
+import { migrate, openDatabase } from "@lore/db";
+import { createLocalEmbedder } from "@lore/providers";
 import autocannon from "autocannon";
 import { BENCH_QUESTIONS } from "./corpus";
 import { describeMachine, type Machine } from "./machine";
-import { LORE_MAIN, runScript, startBackground, waitFor } from "./processes";
+import { LORE_MAIN, REPO_ROOT, runScript, startBackground, waitFor } from "./processes";
 import { latencySummary, progress, round } from "./stats";
+import type { WireDatabaseMessage } from "./wire-database-process";
 
 export interface QueryBenchOptions {
   concurrency: number;
   durationSeconds: number;
+  /**
+   * `embedded`: `lore serve` on a PGlite data directory, the SQL running inside it; `server`:
+   * `lore serve` with DATABASE_URL, the database in another process (`databaseUrl`, else an
+   * in-memory PGlite that a child process of the bench serves over the wire).
+   */
+  mode: "embedded" | "server";
   /** Ingested into `default` before serving; the sample docs when omitted. */
   folder?: string;
   databaseUrl?: string;
+  /** Where `lore serve` writes its V8 CPU profile (`node --cpu-prof`) when it stops. */
+  cpuProfileDir?: string;
 }
 
 export interface EndpointLoad {
@@ -24,12 +38,23 @@ export interface EndpointLoad {
   errors: number;
   non2xx: number;
   timeouts: number;
+  /** `lore serve`'s CPU time (user + system, /proc/<pid>/stat) during the load, per request. */
+  serverCpuMsPerRequest: number;
+  /** What one core of `lore serve` could answer at that cost: 1000 / serverCpuMsPerRequest. */
+  serverSingleCoreCeiling: number;
+  /** The bench's PGlite process's CPU time per request; PGlite over the wire only. */
+  databaseCpuMsPerRequest?: number;
+  /** SQL round trips (Sync or simple Query messages) per request; PGlite over the wire only. */
+  sqlRoundTripsPerRequest?: number;
+  /** /proc/loadavg when the load started: the machine's cores are shared. */
+  loadAverage: string;
 }
 
 export interface QueryBenchResult {
   benchmark: "query";
   machine: Machine;
-  database: "pglite-embedded" | "postgres";
+  mode: "embedded" | "server";
+  database: "pglite-embedded" | "pglite-over-wire" | "postgres";
   corpus: string;
   chunks: number | undefined;
   concurrency: number;
@@ -41,8 +66,20 @@ export interface QueryBenchResult {
 
 const ListeningLine = /Lore is listening on (http:\/\/[^"\s]+)/;
 
+/** Where the served database is; for the bench's own PGlite, its process and round trips so far. */
+interface ServedDatabase {
+  url: string;
+  kind: "pglite-over-wire" | "postgres";
+  pid?: number | undefined;
+  roundTrips?: () => Promise<number>;
+  close(): Promise<void>;
+}
+
+const WIRE_DATABASE_PROCESS = fileURLToPath(new URL("./wire-database-process.ts", import.meta.url));
+
 export async function benchQuery(options: QueryBenchOptions): Promise<QueryBenchResult> {
   const scratch = await mkdtemp(path.join(tmpdir(), "lore-bench-query-"));
+  const cleanups: (() => Promise<void>)[] = [];
   const environment: NodeJS.ProcessEnv = {
     ...process.env,
     LORE_DATA_DIR: path.join(scratch, "data"),
@@ -56,90 +93,209 @@ export async function benchQuery(options: QueryBenchOptions): Promise<QueryBench
   };
   delete environment.OPENAI_API_KEY;
   delete environment.OPENAI_BASE_URL;
-  if (options.databaseUrl) environment.DATABASE_URL = options.databaseUrl;
-  else delete environment.DATABASE_URL;
+  // The bench ingests with the local embedder's default dimensions; the server must match.
+  delete environment.LORE_EMBED_DIMENSIONS;
+  delete environment.DATABASE_URL;
   try {
-    if (options.folder) {
+    let database: ServedDatabase | undefined;
+    if (options.mode === "server") {
+      const served = await serveDatabase(options.databaseUrl);
+      database = served;
+      cleanups.push(() => served.close());
+      environment.DATABASE_URL = served.url;
+      progress(`ingesting ${options.folder ?? "the sample docs"} over ${served.kind} ...`);
+      await ingestOver(served.url, options.folder ?? SAMPLE_DOCS_DIR);
+    } else if (options.folder) {
       progress(`ingesting ${options.folder} ...`);
       await runScript(LORE_MAIN, ["ingest", path.resolve(options.folder), "--json"], environment);
     }
-    const server = startBackground(LORE_MAIN, ["serve"], environment);
-    try {
-      let url = "";
-      await waitFor(
-        async () => {
-          url = ListeningLine.exec(server.output())?.[1] ?? "";
-          return url !== "";
-        },
-        120_000,
-        () =>
-          server.child.exitCode === null ? undefined : `lore serve exited: ${server.output()}`,
-      );
-      progress(`lore serve is up at ${url}`);
-      const collections = (await (await fetch(`${url}/v1/collections`)).json()) as {
-        collections?: { name: string; chunks: number }[];
-      };
-      const chunks = collections.collections?.find((item) => item.name === "default")?.chunks;
-      const load = (route: string, body: (question: string) => object) =>
-        runLoad(url, route, body, options.concurrency, options.durationSeconds);
-      const search = await load("/v1/search", (query) => ({ query }));
-      const ask = await load("/v1/ask", (question) => ({ question }));
-      return {
-        benchmark: "query",
-        machine: describeMachine(),
-        database: options.databaseUrl ? "postgres" : "pglite-embedded",
-        corpus: options.folder ? path.resolve(options.folder) : "fixtures/docs (sample docs)",
-        chunks,
+    const profile = options.cpuProfileDir
+      ? ["--cpu-prof", `--cpu-prof-dir=${path.resolve(options.cpuProfileDir)}`]
+      : [];
+    const server = startBackground(LORE_MAIN, ["serve"], environment, profile);
+    cleanups.push(() => server.stop());
+    let url = "";
+    await waitFor(
+      async () => {
+        url = ListeningLine.exec(server.output())?.[1] ?? "";
+        return url !== "";
+      },
+      120_000,
+      () => (server.child.exitCode === null ? undefined : `lore serve exited: ${server.output()}`),
+    );
+    progress(`lore serve is up at ${url}`);
+    const collections = (await (await fetch(`${url}/v1/collections`)).json()) as {
+      collections?: { name: string; chunks: number }[];
+    };
+    const chunks = collections.collections?.find((item) => item.name === "default")?.chunks;
+    const load = (route: string, body: (question: string) => object) =>
+      runLoad({
+        url,
+        route,
+        body,
         concurrency: options.concurrency,
         durationSeconds: options.durationSeconds,
-        search,
-        ask,
-        serverPeakRssMiB: await server.peakRssMiB(),
-      };
-    } finally {
-      await server.stop();
-    }
+        serverPid: server.child.pid,
+        database,
+      });
+    const search = await load("/v1/search", (query) => ({ query }));
+    const ask = await load("/v1/ask", (question) => ({ question }));
+    return {
+      benchmark: "query",
+      machine: describeMachine(),
+      mode: options.mode,
+      database: database?.kind ?? "pglite-embedded",
+      corpus: options.folder ? path.resolve(options.folder) : "fixtures/docs (sample docs)",
+      chunks,
+      concurrency: options.concurrency,
+      durationSeconds: options.durationSeconds,
+      search,
+      ask,
+      serverPeakRssMiB: await server.peakRssMiB(),
+    };
   } finally {
+    for (const cleanup of cleanups.reverse()) await cleanup();
     await rm(scratch, { recursive: true, force: true });
   }
 }
 
-async function runLoad(
-  url: string,
-  route: string,
-  body: (question: string) => object,
-  concurrency: number,
-  durationSeconds: number,
-): Promise<EndpointLoad> {
+/** DATABASE_URL as given, else an in-memory PGlite served over the wire by a child process. */
+async function serveDatabase(url: string | undefined): Promise<ServedDatabase> {
+  if (url) return { url, kind: "postgres", close: async () => {} };
+  const child = fork(WIRE_DATABASE_PROCESS, [], {
+    cwd: REPO_ROOT,
+    execArgv: ["--import", "tsx"],
+    stdio: ["ignore", 2, 2, "ipc"],
+  });
+  const closed = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  const next = (kind: WireDatabaseMessage["kind"]) =>
+    new Promise<WireDatabaseMessage>((resolve, reject) => {
+      const onMessage = (message: WireDatabaseMessage) => {
+        if (message.kind !== kind) return;
+        child.off("message", onMessage);
+        child.off("exit", onExit);
+        resolve(message);
+      };
+      const onExit = (code: number | null) =>
+        reject(new Error(`the wire database process exited with ${code}`));
+      child.on("message", onMessage);
+      child.once("exit", onExit);
+    });
+  const ready = await next("ready");
+  return {
+    url: ready.kind === "ready" ? ready.url : "",
+    kind: "pglite-over-wire",
+    pid: child.pid,
+    roundTrips: async () => {
+      const counted = next("roundTrips");
+      child.send("roundTrips");
+      const message = await counted;
+      return message.kind === "roundTrips" ? message.count : 0;
+    },
+    close: async () => {
+      if (child.connected) child.disconnect();
+      await closed;
+    },
+  };
+}
+
+/** Migrates and ingests `folder` into `default` with the local embedder, as `lore serve` embeds queries. */
+async function ingestOver(url: string, folder: string): Promise<void> {
+  const database = await openDatabase({ kind: "postgres", url });
+  try {
+    await migrate(database);
+    await ingestFolder({ db: database.db, embedder: createLocalEmbedder() }, path.resolve(folder), {
+      collection: "default",
+    });
+  } finally {
+    await database.close();
+  }
+}
+
+interface LoadRun {
+  url: string;
+  route: string;
+  body: (question: string) => object;
+  concurrency: number;
+  durationSeconds: number;
+  serverPid: number | undefined;
+  database: ServedDatabase | undefined;
+}
+
+async function runLoad(run: LoadRun): Promise<EndpointLoad> {
+  const { url, route } = run;
   const requests = BENCH_QUESTIONS.map((question) => ({
     method: "POST" as const,
     path: route,
     headers: { "content-type": "application/json" },
-    body: JSON.stringify(body(question)),
+    body: JSON.stringify(run.body(question)),
   }));
   // Warm-up: every question once, so caches and JIT are not part of the measured window.
   for (const request of requests) {
     await fetch(`${url}${route}`, { method: "POST", headers: request.headers, body: request.body });
   }
-  progress(`${route}: ${concurrency} connections for ${durationSeconds} s ...`);
+  progress(`${route}: ${run.concurrency} connections for ${run.durationSeconds} s ...`);
+  const loadAverage = (await readFile("/proc/loadavg", "utf8").catch(() => "")).trim();
   const samples: number[] = [];
+  const databasePid = run.database?.pid;
+  const cpuBefore = await processCpuMs(run.serverPid);
+  const databaseCpuBefore = await processCpuMs(databasePid);
+  const roundTripsBefore = await run.database?.roundTrips?.();
   const result = await new Promise<autocannon.Result>((resolve, reject) => {
     const instance = autocannon(
-      { url, connections: concurrency, duration: durationSeconds, requests, timeout: 10 },
+      {
+        url,
+        connections: run.concurrency,
+        duration: run.durationSeconds,
+        requests,
+        timeout: 10,
+      },
       (error, finished) => (error ? reject(error) : resolve(finished)),
     );
     instance.on("response", (_client, _status, _bytes, responseTime) => {
       samples.push(responseTime);
     });
   });
+  const cpuMs = (await processCpuMs(run.serverPid)) - cpuBefore;
+  const databaseCpuMs = (await processCpuMs(databasePid)) - databaseCpuBefore;
+  const roundTripsAfter = await run.database?.roundTrips?.();
+  const roundTrips =
+    roundTripsBefore === undefined || roundTripsAfter === undefined
+      ? undefined
+      : roundTripsAfter - roundTripsBefore;
   const latency = latencySummary(samples);
+  const total = result.requests.total;
+  const cpuMsPerRequest = total > 0 ? cpuMs / total : 0;
   return {
     route,
-    requests: result.requests.total,
-    requestsPerSecond: round(result.requests.total / durationSeconds),
+    requests: total,
+    requestsPerSecond: round(total / run.durationSeconds),
     latencyMs: { ...latency, max: round(Math.max(0, ...samples), 2) },
     errors: result.errors,
     non2xx: result.non2xx,
     timeouts: result.timeouts,
+    serverCpuMsPerRequest: round(cpuMsPerRequest, 2),
+    serverSingleCoreCeiling: cpuMsPerRequest > 0 ? round(1000 / cpuMsPerRequest) : 0,
+    ...(databasePid === undefined || total === 0
+      ? {}
+      : { databaseCpuMsPerRequest: round(databaseCpuMs / total, 2) }),
+    ...(roundTrips === undefined || total === 0
+      ? {}
+      : { sqlRoundTripsPerRequest: round(roundTrips / total, 2) }),
+    loadAverage,
   };
+}
+
+let clockTicksPerSecond: number | undefined;
+
+/** A process's user + system CPU time so far, in ms (Linux /proc; 0 elsewhere). */
+async function processCpuMs(pid: number | undefined): Promise<number> {
+  if (pid === undefined) return 0;
+  const stat = await readFile(`/proc/${pid}/stat`, "utf8").catch(() => "");
+  if (stat === "") return 0;
+  // Fields after the parenthesised command name: state is field 3, utime 14 and stime 15.
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  const ticks = Number(fields[11] ?? 0) + Number(fields[12] ?? 0);
+  clockTicksPerSecond ??= Number(execFileSync("getconf", ["CLK_TCK"]).toString().trim()) || 100;
+  return (ticks * 1000) / clockTicksPerSecond;
 }

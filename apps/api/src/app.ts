@@ -1,6 +1,7 @@
 // The Hono app: middleware, one sub-app per resource, errors as problem+json, and the OpenAPI document.
 import { OpenAPIHono } from "@hono/zod-openapi";
 import type { LoreContext } from "@lore/core";
+import type { Context, MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { cors } from "hono/cors";
 import { HTTPException } from "hono/http-exception";
@@ -42,6 +43,26 @@ export interface AppOptions {
 export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
 export const DEFAULT_REQUEST_TIMEOUT_MS = 60_000;
 
+/**
+ * Refuses bodies over `maxBytes`. A declared Content-Length is checked from the header alone:
+ * hono's bodyLimit first reads `c.req.raw.body`, which makes @hono/node-server build a full web
+ * Request and stream the body through it, the costliest part of a small JSON request. Bodies
+ * without one (chunked) are counted by bodyLimit as they arrive.
+ */
+function bodyLimitByLength(maxBytes: number): MiddlewareHandler<AppEnv> {
+  const tooLarge = (c: Context<AppEnv>) =>
+    problemResponse(c, "payload_too_large", "The request body is too large.");
+  const streamed = bodyLimit({ maxSize: maxBytes, onError: tooLarge });
+  return async (c, next) => {
+    const declared = c.req.header("content-length");
+    if (declared === undefined || c.req.header("transfer-encoding") !== undefined) {
+      return streamed(c, next);
+    }
+    if (Number.parseInt(declared, 10) > maxBytes) return tooLarge(c);
+    await next();
+  };
+}
+
 export function createApp(options: AppOptions): OpenAPIHono<AppEnv> {
   const { context, logger } = options;
   const app = new OpenAPIHono<AppEnv>({
@@ -81,13 +102,7 @@ export function createApp(options: AppOptions): OpenAPIHono<AppEnv> {
       }),
     );
   }
-  app.use(
-    "/v1/*",
-    bodyLimit({
-      maxSize: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
-      onError: (c) => problemResponse(c, "payload_too_large", "The request body is too large."),
-    }),
-  );
+  app.use("/v1/*", bodyLimitByLength(options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES));
   app.use(
     "/v1/*",
     timeout(

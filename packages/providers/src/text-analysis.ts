@@ -14,23 +14,41 @@ const STOPWORDS = new Set(
   get got tell know need want please many much s t don doesn isn aren wasn weren`.split(/\s+/),
 );
 
+// Printable ASCII and whitespace are their own NFKD form, with no diacritics to fold.
+const PLAIN_ASCII = /^[\t\n\r\x20-\x7e]*$/;
+
 /** Lowercased word tokens with diacritics folded; keeps numbers and identifiers. */
 export function words(text: string): string[] {
-  return (
-    text
-      .normalize("NFKD")
-      .replace(/[\u0300-\u036f]/g, "")
-      .toLowerCase()
-      .match(/[a-z0-9]+(?:['’][a-z]+)?/g) ?? []
-  ).map((word) => word.replace(/['’].*$/, ""));
+  const folded = PLAIN_ASCII.test(text)
+    ? text
+    : text.normalize("NFKD").replace(/[\u0300-\u036f]/g, "");
+  const found = folded.toLowerCase().match(/[a-z0-9]+(?:['’][a-z]+)?/g) ?? [];
+  if (!folded.includes("'") && !folded.includes("’")) return found;
+  return found.map((word) => word.replace(/['’].*$/, ""));
+}
+
+// Stemming dominates answering and query embedding, and a corpus has a small vocabulary, so each
+// word's term is kept; cleared when full so a long ingest cannot grow it without bound.
+const MAX_CACHED_WORDS = 200_000;
+const termOfWord = new Map<string, string | null>();
+
+function term(word: string): string | null {
+  let cached = termOfWord.get(word);
+  if (cached === undefined) {
+    if (STOPWORDS.has(word)) cached = null;
+    else cached = word.length > 3 && !/\d/.test(word) ? stemmer(word) : word;
+    if (termOfWord.size >= MAX_CACHED_WORDS) termOfWord.clear();
+    termOfWord.set(word, cached);
+  }
+  return cached;
 }
 
 /** Content terms: words minus stopwords, Porter-stemmed. */
 export function terms(text: string): string[] {
   const result: string[] = [];
   for (const word of words(text)) {
-    if (STOPWORDS.has(word)) continue;
-    result.push(word.length > 3 && !/\d/.test(word) ? stemmer(word) : word);
+    const found = term(word);
+    if (found !== null) result.push(found);
   }
   return result;
 }

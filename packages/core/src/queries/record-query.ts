@@ -11,9 +11,70 @@ export interface QueryRecord {
   keyId: string | null;
 }
 
+type QueryRow = typeof queries.$inferInsert;
+
+interface PendingRow {
+  row: QueryRow;
+  written: () => void;
+  failed: (error: unknown) => void;
+}
+
+/** Rows in one INSERT at most, so a burst of answers does not make one huge statement. */
+const MAX_ROWS_PER_INSERT = 100;
+
+/**
+ * Group commit for the query log. A row is written at once when no write is in flight; rows of
+ * answers finishing while one is become the next single multi-row INSERT (one round trip and one
+ * commit instead of one each). Every caller still waits for its own row, so a query is in the
+ * log before its answer is returned, as feedback and token quotas expect, and nothing is held in
+ * memory across a crash or shutdown.
+ */
+class QueryLog {
+  private pending: PendingRow[] = [];
+  private writing = false;
+
+  constructor(private readonly db: LoreDb) {}
+
+  write(row: QueryRow): Promise<void> {
+    return new Promise((written, failed) => {
+      this.pending.push({ row, written, failed });
+      if (!this.writing) void this.drain();
+    });
+  }
+
+  private async drain(): Promise<void> {
+    this.writing = true;
+    while (this.pending.length > 0) {
+      await this.insert(this.pending.splice(0, MAX_ROWS_PER_INSERT));
+    }
+    this.writing = false;
+  }
+
+  private async insert(batch: PendingRow[]): Promise<void> {
+    try {
+      await this.db.insert(queries).values(batch.map((entry) => entry.row));
+      for (const entry of batch) entry.written();
+    } catch (error) {
+      if (batch.length === 1) {
+        batch[0]?.failed(error);
+        return;
+      }
+      // One row the database refuses must not fail the others' answers: each goes on its own.
+      for (const entry of batch) await this.insert([entry]);
+    }
+  }
+}
+
+const queryLogs = new WeakMap<LoreDb, QueryLog>();
+
 export async function recordQuery(db: LoreDb, record: QueryRecord): Promise<void> {
   const { response } = record;
-  await db.insert(queries).values({
+  let log = queryLogs.get(db);
+  if (!log) {
+    log = new QueryLog(db);
+    queryLogs.set(db, log);
+  }
+  await log.write({
     id: response.queryId,
     collection: record.collection,
     question: record.question,

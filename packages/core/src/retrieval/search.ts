@@ -1,5 +1,5 @@
 // The search verb: embed the query and run hybrid retrieval over one collection.
-import { requireCollection } from "../collections/collections";
+import { type Collection, requireCollection } from "../collections/collections";
 import type { LoreContext } from "../context";
 import type { SearchFilters, SearchRequest, SearchResponse } from "../contract";
 import { hybridSearch, type RetrievedChunk } from "./hybrid-search";
@@ -19,17 +19,41 @@ export interface Retrieval {
   retrieveMs: number;
 }
 
+// Collection rows are never updated, so a context keeps the ones it has looked up and checked,
+// saving a round trip per query. A search that finds nothing looks again, so a collection that
+// was dropped (not_found) or dropped and recreated under its name (new id) is still seen.
+const checkedCollections = new WeakMap<LoreContext, Map<string, Collection>>();
+
+async function checkedCollection(context: LoreContext, name: string): Promise<Collection> {
+  let checked = checkedCollections.get(context);
+  if (!checked) {
+    checked = new Map();
+    checkedCollections.set(context, checked);
+  }
+  checked.delete(name);
+  const collection = await requireCollection(context.db, name, context.embedder);
+  checked.set(name, collection);
+  return collection;
+}
+
 export async function retrieve(context: LoreContext, input: RetrieveInput): Promise<Retrieval> {
-  const collection = await requireCollection(context.db, input.collection, context.embedder);
+  const known = checkedCollections.get(context)?.get(input.collection);
+  let collection = known ?? (await checkedCollection(context, input.collection));
   const embedStarted = performance.now();
   const [vector] = await context.embedder.embed([input.query]);
   const retrieveStarted = performance.now();
-  const chunks = vector
-    ? await hybridSearch(context.db, collection, input.query, vector, {
-        topK: input.topK,
-        ...(input.filters ? { filters: input.filters } : {}),
-      })
-    : [];
+  const searchIn = async (target: Collection) =>
+    vector
+      ? hybridSearch(context.db, target, input.query, vector, {
+          topK: input.topK,
+          ...(input.filters ? { filters: input.filters } : {}),
+        })
+      : [];
+  let chunks = await searchIn(collection);
+  if (known && chunks.length === 0) {
+    collection = await checkedCollection(context, input.collection);
+    if (collection.id !== known.id) chunks = await searchIn(collection);
+  }
   const finished = performance.now();
   return {
     chunks,
