@@ -11,8 +11,8 @@ import {
   migrate,
   openDatabase,
   queryRows,
+  vectorBinary,
   vectorCast,
-  vectorLiteral,
 } from "@lore/db";
 import { createLocalEmbedder, type Embedder } from "@lore/providers";
 import { sql } from "drizzle-orm";
@@ -239,10 +239,10 @@ const TOP_K = 10;
 function annQuery(collection: Collection, vector: readonly number[], limit: number) {
   const cast = sql.raw(vectorCast(collection.embeddingDimensions));
   const dimensions = sql.raw(String(Math.trunc(collection.embeddingDimensions)));
-  const literal = vectorLiteral(vector);
-  return sql`SELECT c.embedding::${cast} <=> ${literal}::${cast} AS distance FROM chunks c
+  const target = vectorBinary(vector);
+  return sql`SELECT c.embedding::${cast} <=> ${target}::${cast} AS distance FROM chunks c
     WHERE c.collection_id = ${collection.id} AND vector_dims(c.embedding) = ${dimensions}
-    ORDER BY c.embedding::${cast} <=> ${literal}::${cast}
+    ORDER BY c.embedding::${cast} <=> ${target}::${cast}
     LIMIT ${limit}`;
 }
 

@@ -18,7 +18,7 @@ export {
   queries,
   rateLimits,
 } from "./schema";
-export { vectorLiteral } from "./schema/types";
+export { vectorBinary } from "./schema/types";
 export type { HnswParameters, VectorIndexSettings } from "./vector-index";
 export {
   DEFAULT_HNSW,

@@ -1,5 +1,5 @@
 // Hybrid retrieval: pgvector ANN (cosine) and Okapi BM25 over Postgres full-text, fused by reciprocal rank.
-import { type LoreDb, queryRows, vectorCast, vectorLiteral } from "@lore/db";
+import { type LoreDb, queryRows, vectorBinary, vectorCast } from "@lore/db";
 import { type SQL, sql } from "drizzle-orm";
 import type { Collection } from "../collections/collections";
 import type { SearchFilters } from "../contract";
@@ -58,7 +58,7 @@ export async function hybridSearch(
   const bm25 = options.bm25 ?? DEFAULT_RETRIEVAL.bm25;
   const cast = sql.raw(vectorCast(collection.embeddingDimensions));
   const dimensions = sql.raw(String(Math.trunc(collection.embeddingDimensions)));
-  const literal = vectorLiteral(queryVector);
+  const target = vectorBinary(queryVector);
   const filters = filterSql(options.filters);
   // The cast and vector_dims() predicate match the partial HNSW index for this dimension.
   // BM25 because ts_rank has no IDF. The collection's chunk count and average length come from
@@ -69,10 +69,10 @@ export async function hybridSearch(
     db,
     sql`
     WITH vector_ranked AS (
-      SELECT c.id, c.embedding::${cast} <=> ${literal}::${cast} AS distance
+      SELECT c.id, c.embedding::${cast} <=> ${target}::${cast} AS distance
       FROM chunks c JOIN documents d ON d.id = c.document_id
       WHERE c.collection_id = ${collection.id} AND vector_dims(c.embedding) = ${dimensions} ${filters ?? sql``}
-      ORDER BY c.embedding::${cast} <=> ${literal}::${cast}
+      ORDER BY c.embedding::${cast} <=> ${target}::${cast}
       LIMIT ${candidates}
     ),
     vector_hits AS (

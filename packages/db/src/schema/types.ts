@@ -28,20 +28,6 @@ export function vectorBinary(values: readonly number[]): Buffer {
   return buffer;
 }
 
-/**
- * pgvector's text input, for a query vector cast in SQL: integers in units of 1e-9
- * ("12345678e-9") format 2.5x faster than shortest decimals, and pgvector keeps float4, whose
- * resolution near a typical unit-vector component (0.02) is about 2e-9, so nothing is lost.
- */
-export function vectorLiteral(values: readonly number[]): string {
-  let literal = "[";
-  for (let index = 0; index < values.length; index++) {
-    if (index > 0) literal += ",";
-    literal += `${Math.round((values[index] as number) * 1e9)}e-9`;
-  }
-  return `${literal}]`;
-}
-
 export const tsvector = customType<{ data: string }>({
   dataType: () => "tsvector",
 });
