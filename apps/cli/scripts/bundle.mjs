@@ -37,10 +37,37 @@ const keepModuleUrls = {
       if (args.path.includes(`${path.sep}node_modules${path.sep}`)) return undefined;
       const source = await readFile(args.path, "utf8");
       const url = JSON.stringify(pathToFileURL(args.path).href);
-      return { contents: source.replaceAll("import.meta.url", url), loader: "ts" };
+      const contents = source.replaceAll("import.meta.url", url);
+      return {
+        contents: (await isBarrel(args.path)) ? starReexports(contents) : contents,
+        loader: "ts",
+      };
     });
   },
 };
+
+// A workspace package's entry point (src/index.ts) re-exports its modules by name. In a split
+// bundle esbuild then counts every module such a barrel names as reachable from each command
+// that imports anything from the package, so `lore ingest` would load the whole ingest pipeline
+// and both providers' SDKs just to queue a job. `export *` of the same modules lets esbuild
+// follow only the names a command uses (evanw/esbuild#2922, rolldown#3746). Safe for
+// side-effect-free packages: a name two modules both export fails the build as ambiguous
+// instead of resolving silently, and types are checked against the sources by tsc.
+const NAMED_REEXPORT = /export\s+(type\s+)?\{[^}]*\}\s*from\s*("[^"]+");/g;
+
+async function isBarrel(file) {
+  if (path.basename(file) !== "index.ts" || path.basename(path.dirname(file)) !== "src")
+    return false;
+  const manifest = packageJsonOf(file);
+  if (!manifest) return false;
+  return JSON.parse(await readFile(manifest, "utf8")).sideEffects === false;
+}
+
+function starReexports(source) {
+  return source.replace(NAMED_REEXPORT, (_statement, typeOnly, specifier) =>
+    typeOnly ? "" : `export * from ${specifier};`,
+  );
+}
 
 /** Builds dist/ from apps/cli/src/main.ts; safe to run while other processes build or run it. */
 export async function bundleCli() {

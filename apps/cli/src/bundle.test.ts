@@ -12,6 +12,7 @@ const run = promisify(execFile);
 const LAUNCHER = fileURLToPath(new URL("../bin/lore.mjs", import.meta.url));
 const MANIFEST = fileURLToPath(new URL("../dist/build.json", import.meta.url));
 const A_SOURCE = fileURLToPath(new URL("./output.ts", import.meta.url));
+const DIST = fileURLToPath(new URL("../dist/", import.meta.url));
 
 const Manifest = z.object({ startedAt: z.number(), sources: z.record(z.string(), z.number()) });
 
@@ -72,5 +73,34 @@ describe("the bundled CLI", () => {
     const after = Manifest.parse(JSON.parse(await readFile(MANIFEST, "utf8")));
     expect(after.startedAt).toBeGreaterThanOrEqual(saved.getTime());
     expect(after.sources[A_SOURCE]).toBeGreaterThan(before.sources[A_SOURCE] ?? 0);
+  });
+
+  it("queues an ingest job without loading the ingest pipeline, an embedder's SDK or PGlite", async () => {
+    await lore(["--help"], {});
+    const main = await readFile(path.join(DIST, "main.mjs"), "utf8");
+    const command = /import\("\.\/(chunks\/ingest-[\w-]+\.mjs)"\)/.exec(main)?.[1];
+    if (!command) throw new Error("main.mjs imports no ingest chunk");
+    // What `lore ingest` loads before it runs: its chunk and everything that imports statically.
+    const loaded = new Map<string, string>();
+    const packages = new Set<string>();
+    const pending = [path.join(DIST, command), path.join(DIST, "main.mjs")];
+    for (let file = pending.pop(); file; file = pending.pop()) {
+      if (loaded.has(file)) continue;
+      const code = await readFile(file, "utf8");
+      loaded.set(file, code);
+      for (const [, specifier = ""] of code.matchAll(
+        /^(?:import|export)\b[^;]*?["']([^"']+)["'];/gm,
+      )) {
+        if (specifier.startsWith(".")) pending.push(path.resolve(path.dirname(file), specifier));
+        else packages.add(specifier);
+      }
+    }
+    const code = [...loaded.values()].join("\n");
+    // esbuild names each bundled module's source path in a comment.
+    expect(code).toContain("packages/core/src/jobs/job-queue.ts");
+    expect(code).not.toContain("packages/core/src/ingestion/ingest-folder.ts");
+    expect(code).not.toContain("node_modules/openai/");
+    expect(code).not.toContain("node_modules/@langchain/");
+    expect([...packages].filter((name) => !name.startsWith("node:"))).toEqual([]);
   });
 });

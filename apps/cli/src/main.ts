@@ -22,20 +22,11 @@ try {
 /** Lore's own errors print their message; anything unexpected prints its stack. */
 async function describeFailure(error: unknown): Promise<string> {
   if (!(error instanceof Error)) return String(error);
-  // The command that threw has loaded these modules already, so importing them here is free;
-  // when one of them is what failed to load, its stack is the useful part.
-  const modules = await Promise.all([
-    import("@lore/config"),
-    import("@lore/core"),
-    import("@lore/db"),
-  ]).catch(() => undefined);
-  if (!modules) return error.stack ?? error.message;
-  const [{ ConfigError }, { LoreError }, { DataDirLockedError }] = modules;
-  const known =
-    error instanceof LoreError ||
-    error instanceof ConfigError ||
-    error instanceof DataDirLockedError;
-  if (known) return error.message;
+  // The command that threw has loaded the error classes already, so this import is cheap; when
+  // one of them is what failed to load, its stack is the useful part.
+  const expected = await import("./expected-failure").catch(() => undefined);
+  if (!expected) return error.stack ?? error.message;
+  if (expected.isExpectedFailure(error)) return error.message;
   const unreachable = databaseUnreachable(error);
   return unreachable ?? error.stack ?? error.message;
 }

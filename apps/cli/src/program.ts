@@ -128,5 +128,11 @@ export function createProgram(): Command {
     .option("--json", "print JSON")
     .action(lazy(async () => (await import("./commands/jobs")).runJobs));
 
+  // Run by `pnpm install` (the root postinstall), not by people: hidden from --help.
+  program
+    .command("prepare", { hidden: true })
+    .description("cache the template new embedded data directories start from")
+    .action(lazy(async () => (await import("./commands/prepare")).runPrepare));
+
   return program;
 }

@@ -1,7 +1,7 @@
 // The CLI's composition root: config → database (migrated) → embedder, chat model → LoreContext.
 import type { Config } from "@lore/config";
-import type { AnsweringSettings, LoreContext } from "@lore/core";
-import { type Database, migrate, openDatabase } from "@lore/db";
+import type { AnsweringSettings, LoreContext, ProcessJobOptions } from "@lore/core";
+import type { Database } from "@lore/db";
 import {
   type ChatModel,
   createLocalEmbedder,
@@ -9,6 +9,9 @@ import {
   createOpenAIEmbedder,
   type Embedder,
 } from "@lore/providers";
+import type { Command } from "commander";
+import { openMigratedDatabase } from "./database";
+import { resolveConfig } from "./shared";
 
 export interface Runtime {
   config: Config;
@@ -60,29 +63,49 @@ function chatContext(config: Config): Pick<LoreContext, "chat" | "answering"> {
   return chat ? { chat, answering: answeringOverrides(config) } : {};
 }
 
+/** The context a process needs to ingest, search and answer over an open database. */
+export async function createContext(config: Config, database: Database): Promise<LoreContext> {
+  return {
+    db: database.db,
+    embedder: await createEmbedder(config),
+    vectorIndex: config.vectorIndex,
+    ...chatContext(config),
+  };
+}
+
+/** The ingest settings every job run by this process uses (LORE_INGEST_*). */
+export function ingestSettings(config: Config): NonNullable<ProcessJobOptions["ingest"]> {
+  return {
+    include: config.ingest.include,
+    exclude: config.ingest.exclude,
+    maxFileBytes: config.ingest.maxFileBytes,
+    ...(config.embed.concurrency ? { embedConcurrency: config.embed.concurrency } : {}),
+  };
+}
+
 export async function openRuntime(config: Config): Promise<Runtime> {
-  const database = await openDatabase(
-    config.databaseUrl
-      ? { kind: "postgres", url: config.databaseUrl, poolSize: config.databasePoolSize }
-      : { kind: "pglite", dataDir: config.dataDir },
-    config.hnswEfSearch === undefined ? {} : { hnswEfSearch: config.hnswEfSearch },
-  );
+  const database = await openMigratedDatabase(config);
   try {
-    await migrate(database);
-    const embedder = await createEmbedder(config);
     return {
       config,
       database,
-      context: {
-        db: database.db,
-        embedder,
-        vectorIndex: config.vectorIndex,
-        ...chatContext(config),
-      },
+      context: await createContext(config, database),
       close: () => database.close(),
     };
   } catch (error) {
     await database.close();
     throw error;
+  }
+}
+
+export async function withRuntime<T>(
+  command: Command,
+  run: (runtime: Runtime) => Promise<T>,
+): Promise<T> {
+  const runtime = await openRuntime(resolveConfig(command));
+  try {
+    return await run(runtime);
+  } finally {
+    await runtime.close();
   }
 }

@@ -1,26 +1,13 @@
-// Helpers every command shares: resolving config with global flags, opening a runtime, parsing input.
+// Helpers every command shares: resolving config with global flags, parsing input.
 import { type Config, type ConfigOverrides, loadConfig } from "@lore/config";
 import { LoreError } from "@lore/core";
 import type { Command } from "commander";
 import type { z } from "zod";
-import { openRuntime, type Runtime } from "./runtime";
 
 /** Config from the environment, with the global flags (on the root program) and `overrides` on top. */
 export function resolveConfig(command: Command, overrides: ConfigOverrides = {}): Config {
   const { dataDir } = command.optsWithGlobals<{ dataDir?: string }>();
   return loadConfig(process.env, { ...(dataDir ? { dataDir } : {}), ...overrides });
-}
-
-export async function withRuntime<T>(
-  command: Command,
-  run: (runtime: Runtime) => Promise<T>,
-): Promise<T> {
-  const runtime = await openRuntime(resolveConfig(command));
-  try {
-    return await run(runtime);
-  } finally {
-    await runtime.close();
-  }
 }
 
 export function parseInput<Schema extends z.ZodType>(

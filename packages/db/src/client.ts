@@ -1,14 +1,12 @@
 // Opens Lore's database: embedded PGlite (with pgvector) in a data directory, or a pg pool by URL.
 import { mkdirSync } from "node:fs";
-import { PGlite } from "@electric-sql/pglite";
-import { vector } from "@electric-sql/pglite-pgvector";
+import type { PGlite } from "@electric-sql/pglite";
 import type { ExtractTablesWithRelations } from "drizzle-orm";
-import { drizzle as drizzlePostgres } from "drizzle-orm/node-postgres";
 import type { PgDatabase, PgQueryResultHKT, PgTransaction } from "drizzle-orm/pg-core";
-import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
-import pg from "pg";
+import type pg from "pg";
 import lockfile from "proper-lockfile";
 import { sendVectorsAsBinary } from "./binary-vectors";
+import type { TemplateOptions } from "./pglite-template";
 import * as schema from "./schema";
 import { DEFAULT_HNSW_EF_SEARCH } from "./vector-index";
 
@@ -21,9 +19,15 @@ export type LoreTransaction = PgTransaction<
   ExtractTablesWithRelations<Schema>
 >;
 
+/**
+ * `template`: a new embedded database starts as a copy of the cached, already migrated template
+ * instead of running PGlite's initdb (pglite-template.ts). On by default for a data directory,
+ * which users create; off in memory, where tests of the migrations themselves need an empty
+ * database. Options point it at another cache or set of migrations (tests).
+ */
 export type DatabaseTarget =
-  | { kind: "pglite"; dataDir: string }
-  | { kind: "pglite-memory" }
+  | { kind: "pglite"; dataDir: string; template?: TemplateOptions | boolean }
+  | { kind: "pglite-memory"; template?: TemplateOptions | boolean }
   | { kind: "postgres"; url: string; poolSize?: number };
 
 export interface Database {
@@ -68,7 +72,12 @@ export async function openDatabase(
   settings: SessionSettings = {},
 ): Promise<Database> {
   const sessionSetup = sessionSql(settings);
+  // Each mode's driver loads only when it is used: PGlite's is heavy, and a server never needs it.
   if (target.kind === "postgres") {
+    const [{ default: pg }, { drizzle: drizzlePostgres }] = await Promise.all([
+      import("pg"),
+      import("drizzle-orm/node-postgres"),
+    ]);
     const pool = new pg.Pool({
       connectionString: target.url,
       max: target.poolSize ?? 10,
@@ -88,10 +97,15 @@ export async function openDatabase(
   }
   const release = target.kind === "pglite" ? await lockDataDir(target.dataDir) : undefined;
   try {
-    const pglite = await PGlite.create({
-      ...(target.kind === "pglite" ? { dataDir: target.dataDir } : {}),
-      extensions: { vector },
-    });
+    const [{ createPglite }, { drizzle: drizzlePglite }] = await Promise.all([
+      import("./pglite"),
+      import("drizzle-orm/pglite"),
+    ]);
+    const template = target.template ?? target.kind === "pglite";
+    const pglite = await createPglite(
+      target.kind === "pglite" ? target.dataDir : undefined,
+      template === true ? {} : template,
+    );
     await pglite.exec(sessionSetup);
     await sendVectorsAsBinary(pglite);
     const db = drizzlePglite(pglite, { schema }) as unknown as LoreDb;

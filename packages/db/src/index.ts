@@ -3,6 +3,7 @@
 export type { Database, DatabaseTarget, LoreDb, LoreTransaction, SessionSettings } from "./client";
 export { DataDirLockedError, openDatabase } from "./client";
 export { migrate, migrationsFolder } from "./migrate";
+export { loadTemplate, templateFile } from "./pglite-template";
 export { queryRows } from "./query";
 export * as schema from "./schema";
 export {

@@ -2,7 +2,8 @@
 import { AskRequest, ask, SearchRequest, search } from "@lore/core";
 import type { Command } from "commander";
 import { formatAnswer, formatSearch, printJson } from "../output";
-import { parseInput, withRuntime } from "../shared";
+import { withRuntime } from "../runtime";
+import { parseInput } from "../shared";
 
 export interface QueryOptions {
   collection: string;

@@ -142,7 +142,8 @@ async function evalBeir(directory: string, flags: EvalFlags, config: Config): Pr
   const runtime = config.databaseUrl
     ? await openRuntime(config)
     : await (async () => {
-        const database = await openDatabase({ kind: "pglite-memory" });
+        // From the cached template: the throwaway database skips initdb.
+        const database = await openDatabase({ kind: "pglite-memory", template: true });
         await migrate(database);
         return {
           context: { db: database.db, embedder: await createEmbedder(config) },

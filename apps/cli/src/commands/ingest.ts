@@ -1,25 +1,21 @@
 // `lore ingest <path>`: queue a folder ingest, follow it to the end and print the summary.
-import { randomBytes } from "node:crypto";
 import { stat } from "node:fs/promises";
 import path from "node:path";
-import { setTimeout as sleep } from "node:timers/promises";
 import type { Config } from "@lore/config";
 import {
   INGEST_JOB_ENDED_CHANNEL,
   IngestJobRequest,
   type IngestJobView,
-  type LoreContext,
   LoreError,
 } from "@lore/core";
 import { type Database, DataDirLockedError } from "@lore/db";
 import type { Command } from "commander";
+import { openMigratedDatabase } from "../database";
 import { databaseJobClient, httpJobClient, type JobClient } from "../job-client";
 import { formatIngest, printJson } from "../output";
-import { openRuntime } from "../runtime";
 import { readServerFile } from "../server-file";
 import { parseInput, resolveConfig } from "../shared";
 import { watchJob } from "../watch-job";
-import { ingestSettings } from "./worker";
 
 export interface IngestOptions {
   collection: string;
@@ -48,10 +44,19 @@ export async function runIngest(
       else process.stdout.write(`${jobId}\n`);
       return;
     }
-    const running = local?.config.mode === "embedded" ? runHere(local, jobId) : undefined;
+    // Embedded mode, nothing else holding the data dir: the job runs in this process. Its
+    // module (the ingest pipeline, the embedder's SDK) is not loaded to queue a job for a worker.
+    const running =
+      local?.config.mode === "embedded"
+        ? import("../run-job-here").then(({ runJobHere }) =>
+            runJobHere(local.config, local.database, jobId),
+          )
+        : undefined;
     const watched = watchJob(() => client.get(jobId), {
       quiet: options.json === true,
-      ...(local ? { listen: (onEnded) => local.listen(INGEST_JOB_ENDED_CHANNEL, onEnded) } : {}),
+      ...(local
+        ? { listen: (onEnded) => local.database.listen(INGEST_JOB_ENDED_CHANNEL, onEnded) }
+        : {}),
       ...(running
         ? {}
         : {
@@ -64,38 +69,6 @@ export async function runIngest(
     const job = await (running ? Promise.all([watched, running]).then(([view]) => view) : watched);
     printOutcome(job, options.json === true);
   });
-}
-
-/** Runs the job in this process (embedded mode, nothing else holding the data dir): same queue verbs as a worker. */
-async function runHere(local: LocalQueue, jobId: string): Promise<void> {
-  const stopping = new AbortController();
-  const onSignal = () => stopping.abort(new Error("interrupted"));
-  process.once("SIGINT", onSignal);
-  const workerId = `cli-${process.pid}-${randomBytes(3).toString("hex")}`;
-  try {
-    // Only embedded mode runs the ingest here: the pipeline is not loaded to queue a job.
-    const { processNextIngestJob } = await import("@lore/core");
-    for (;;) {
-      const outcome = await processNextIngestJob(local.context, {
-        workerId,
-        jobId,
-        leaseMs: local.config.worker.leaseSeconds * 1000,
-        ingest: ingestSettings(local.config),
-        signal: stopping.signal,
-      });
-      if (stopping.signal.aborted) {
-        throw new LoreError(
-          "invalid_request",
-          `Interrupted; ${jobId} is queued again and runs at the next \`lore serve\` or \`lore ingest\`.`,
-        );
-      }
-      if (outcome && outcome.status !== "queued") return;
-      // Not due yet (retry backoff) or just released: try again shortly.
-      await sleep(500);
-    }
-  } finally {
-    process.removeListener("SIGINT", onSignal);
-  }
 }
 
 function printOutcome(job: IngestJobView, json: boolean): void {
@@ -111,8 +84,7 @@ function printOutcome(job: IngestJobView, json: boolean): void {
 
 interface LocalQueue {
   config: Config;
-  context: LoreContext;
-  listen: Database["listen"];
+  database: Database;
 }
 
 /**
@@ -124,9 +96,9 @@ export async function withJobClient(
   use: (client: JobClient, local: LocalQueue | undefined) => Promise<void>,
 ): Promise<void> {
   const config = resolveConfig(command);
-  let runtime: Awaited<ReturnType<typeof openRuntime>>;
+  let database: Database;
   try {
-    runtime = await openRuntime(config);
+    database = await openMigratedDatabase(config);
   } catch (error) {
     if (!(error instanceof DataDirLockedError)) throw error;
     const server = await readServerFile(config.dataDir);
@@ -145,15 +117,14 @@ export async function withJobClient(
   }
   try {
     await use(
-      databaseJobClient(runtime.context, config.databaseUrl ? "the database" : config.dataDir),
+      databaseJobClient(database.db, config.databaseUrl ? "the database" : config.dataDir),
       {
         config,
-        context: runtime.context,
-        listen: runtime.database.listen,
+        database,
       },
     );
   } finally {
-    await runtime.close();
+    await database.close();
   }
 }
 

@@ -1,8 +1,9 @@
 // `lore keys create|list|revoke`: manage API keys directly in the database.
 import { CreateKeyRequest, createApiKey, listApiKeys, revokeApiKey } from "@lore/core";
 import type { Command } from "commander";
+import { withDatabase } from "../database";
 import { printJson } from "../output";
-import { parseInput, withRuntime } from "../shared";
+import { parseInput } from "../shared";
 
 export interface CreateKeyOptions {
   name: string;
@@ -21,8 +22,8 @@ export async function runKeysCreate(options: CreateKeyOptions, command: Command)
     ...(options.rate ? { rateLimitPerMinute: options.rate } : {}),
     ...(options.dailyTokens ? { dailyTokenLimit: options.dailyTokens } : {}),
   });
-  await withRuntime(command, async (runtime) => {
-    const created = await createApiKey(runtime.context.db, request);
+  await withDatabase(command, async (database) => {
+    const created = await createApiKey(database.db, request);
     if (options.json) {
       printJson(created);
       return;
@@ -34,8 +35,8 @@ export async function runKeysCreate(options: CreateKeyOptions, command: Command)
 }
 
 export async function runKeysList(options: { json?: boolean }, command: Command): Promise<void> {
-  await withRuntime(command, async (runtime) => {
-    const rows = await listApiKeys(runtime.context.db);
+  await withDatabase(command, async (database) => {
+    const rows = await listApiKeys(database.db);
     if (options.json) {
       printJson({ keys: rows });
       return;
@@ -54,8 +55,8 @@ export async function runKeysRevoke(
   _options: unknown,
   command: Command,
 ): Promise<void> {
-  await withRuntime(command, async (runtime) => {
-    const revoked = await revokeApiKey(runtime.context.db, idOrName);
+  await withDatabase(command, async (database) => {
+    const revoked = await revokeApiKey(database.db, idOrName);
     process.stdout.write(`Revoked ${revoked.name} (${revoked.id}).\n`);
   });
 }

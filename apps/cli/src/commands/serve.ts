@@ -6,10 +6,9 @@ import { runWorker } from "@lore/worker";
 import type { Command } from "commander";
 import type { Logger } from "pino";
 import { pino } from "pino";
-import { openRuntime } from "../runtime";
+import { ingestSettings, openRuntime } from "../runtime";
 import { removeServerFile, writeServerFile } from "../server-file";
 import { resolveConfig } from "../shared";
-import { ingestSettings } from "./worker";
 
 export async function runServe(
   options: { port?: number; host?: string },

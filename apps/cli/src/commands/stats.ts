@@ -1,12 +1,12 @@
 // `lore stats` and `lore migrate`: database housekeeping views.
 import { LoreError, listCollections, usageSince } from "@lore/core";
 import type { Command } from "commander";
+import { withDatabase } from "../database";
 import { formatCollections, formatUsage, printJson } from "../output";
-import { withRuntime } from "../shared";
 
-/** `lore migrate`: opening a runtime migrates; there is nothing else to do. */
+/** `lore migrate`: opening the database migrates it; there is nothing else to do. */
 export async function runMigrate(_options: unknown, command: Command): Promise<void> {
-  await withRuntime(command, async () => {
+  await withDatabase(command, async () => {
     process.stdout.write("Migrations are up to date.\n");
   });
 }
@@ -18,13 +18,13 @@ export interface StatsOptions {
 }
 
 export async function runStats(options: StatsOptions, command: Command): Promise<void> {
-  await withRuntime(command, async (runtime) => {
-    const all = await listCollections(runtime.context.db);
+  await withDatabase(command, async (database) => {
+    const all = await listCollections(database.db);
     const shown = options.collection ? all.filter((row) => row.name === options.collection) : all;
     if (options.collection && shown.length === 0) {
       throw new LoreError("not_found", `Collection "${options.collection}" does not exist.`);
     }
-    const usage = (await usageSince(runtime.context.db, options.since)).filter(
+    const usage = (await usageSince(database.db, options.since)).filter(
       (row) => !options.collection || row.collection === options.collection,
     );
     if (options.json) {

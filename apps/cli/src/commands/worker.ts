@@ -1,21 +1,9 @@
 // `lore worker`: runs the ingestion worker loop until SIGINT/SIGTERM, then hands its jobs back.
-import type { Config } from "@lore/config";
-import type { ProcessJobOptions } from "@lore/core";
 import { runWorker as startWorker } from "@lore/worker";
 import type { Command } from "commander";
 import { pino } from "pino";
-import { openRuntime } from "../runtime";
+import { ingestSettings, openRuntime } from "../runtime";
 import { resolveConfig } from "../shared";
-
-/** The ingest settings every job run by this process uses (LORE_INGEST_*). */
-export function ingestSettings(config: Config): NonNullable<ProcessJobOptions["ingest"]> {
-  return {
-    include: config.ingest.include,
-    exclude: config.ingest.exclude,
-    maxFileBytes: config.ingest.maxFileBytes,
-    ...(config.embed.concurrency ? { embedConcurrency: config.embed.concurrency } : {}),
-  };
-}
 
 export async function runWorker(
   options: { concurrency?: number },
