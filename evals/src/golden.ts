@@ -104,7 +104,7 @@ export interface GoldenOptions {
 
 export async function runGolden(options: GoldenOptions): Promise<GoldenReport> {
   const questions = await loadGolden(options.split, options.goldenDir);
-  const database = await openDatabase({ kind: "pglite-memory" });
+  const database = await openDatabase({ kind: "pglite-memory", template: true });
   try {
     await migrate(database);
     const context: LoreContext = { ...options.providers, db: database.db };

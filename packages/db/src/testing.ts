@@ -4,8 +4,9 @@ import { PGLiteSocketServer } from "@electric-sql/pglite-socket";
 import { type Database, openDatabase } from "./client";
 import { migrate } from "./migrate";
 
+/** From the cached migrated template (pglite-template.ts): initdb per test file costs seconds. */
 export async function createTestDatabase(): Promise<Database> {
-  const database = await openDatabase({ kind: "pglite-memory" });
+  const database = await openDatabase({ kind: "pglite-memory", template: true });
   await migrate(database);
   return database;
 }
