@@ -6,7 +6,7 @@ import {
   SAMPLE_DOCS_DIR,
   SearchResponse,
 } from "@lore/core";
-import { normaliseQuote, sourceLines } from "@lore/core/testing";
+import { misquotedCitations } from "@lore/core/testing";
 import { type Database, openDatabase, queryRows } from "@lore/db";
 import { createTestDatabase, serveOverWire } from "@lore/db/testing";
 import { createLocalEmbedder } from "@lore/providers";
@@ -69,15 +69,7 @@ describe.each(["pglite", "postgres"] as const)("HTTP API on %s", (driver) => {
     const body = AskResponse.parse(await response.json());
     expect(body.abstained).toBe(false);
     expect(body.citations.length).toBeGreaterThan(0);
-    for (const citation of body.citations) {
-      const lines = sourceLines(
-        SAMPLE_DOCS_DIR,
-        citation.source,
-        citation.startLine,
-        citation.endLine,
-      );
-      expect(normaliseQuote(lines)).toContain(normaliseQuote(citation.snippet));
-    }
+    expect(misquotedCitations(SAMPLE_DOCS_DIR, body.citations)).toEqual([]);
     // The deploy guide's rollback commands are among the quotes.
     expect(body.citations).toContainEqual(
       expect.objectContaining({

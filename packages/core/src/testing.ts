@@ -1,6 +1,7 @@
 // Test helpers shared by the packages' and apps' suites: checking that citations quote their lines.
 import { readFileSync } from "node:fs";
 import path from "node:path";
+import type { Citation } from "./contract";
 
 /** Lowercase, markdown markers and table pipes removed, whitespace collapsed. */
 export function normaliseQuote(text: string): string {
@@ -16,4 +17,12 @@ export function normaliseQuote(text: string): string {
 export function sourceLines(root: string, source: string, start: number, end: number): string {
   const lines = readFileSync(path.join(root, source), "utf8").split(/\r?\n/);
   return lines.slice(start - 1, end).join("\n");
+}
+
+/** The citations whose snippet is not in their file's cited lines: tests expect none. */
+export function misquotedCitations(root: string, citations: readonly Citation[]): Citation[] {
+  return citations.filter((citation) => {
+    const lines = sourceLines(root, citation.source, citation.startLine, citation.endLine);
+    return !normaliseQuote(lines).includes(normaliseQuote(citation.snippet));
+  });
 }

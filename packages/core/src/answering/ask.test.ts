@@ -16,7 +16,7 @@ import { LoreError } from "../errors";
 import { ingestFolder } from "../ingestion/ingest-folder";
 import { search } from "../retrieval/search";
 import { SAMPLE_DOCS_DIR } from "../sample-docs";
-import { normaliseQuote, sourceLines } from "../testing";
+import { misquotedCitations, sourceLines } from "../testing";
 import { ask } from "./ask";
 import { NOT_FOUND_ANSWER } from "./extractive-answerer";
 
@@ -66,15 +66,9 @@ describe("ask and search over the sample docs", () => {
       expect(response.mode).toBe("extractive");
       expect(response.citations.length).toBeGreaterThan(0);
       expect(response.citations[0]?.source).toBe(source);
+      expect(misquotedCitations(SAMPLE_DOCS_DIR, response.citations)).toEqual([]);
       for (const citation of response.citations) {
         expect(response.answer).toContain(`[${citation.n}]`);
-        const lines = sourceLines(
-          SAMPLE_DOCS_DIR,
-          citation.source,
-          citation.startLine,
-          citation.endLine,
-        );
-        expect(normaliseQuote(lines)).toContain(normaliseQuote(citation.snippet));
         expect(citation.chunkId).toMatch(/^chk_/);
         expect(citation.documentId).toMatch(/^doc_/);
       }
