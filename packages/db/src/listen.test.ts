@@ -44,6 +44,30 @@ describe("Database.listen", () => {
     }
   });
 
+  it("hears a NOTIFY sent from another connection, over the wire, until it unlistens", async () => {
+    const listening = await openDatabase({ kind: "postgres", url: wire.url, poolSize: 2 });
+    const sending = await openDatabase({ kind: "postgres", url: wire.url, poolSize: 1 });
+    try {
+      let heard = 0;
+      const unlisten = await listening.listen("lore_wire", () => {
+        heard += 1;
+      });
+      await sending.db.execute(sql`SELECT pg_notify('lore_wire', 'a')`);
+      await sending.db.execute(sql`SELECT pg_notify('lore_other', 'b')`);
+      await expect.poll(() => heard).toBe(1);
+      // The sender's own connection and queries are untouched by the routing.
+      const [row] = await queryRows<{ one: number }>(sending.db, sql`SELECT 1 AS one`);
+      expect(row?.one).toBe(1);
+      await unlisten();
+      await sending.db.execute(sql`SELECT pg_notify('lore_wire', 'c')`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(heard).toBe(1);
+    } finally {
+      await sending.close();
+      await listening.close();
+    }
+  });
+
   it("refuses a channel that is not a plain identifier", async () => {
     await expect(embedded.listen("jobs; DROP TABLE chunks", () => {})).rejects.toThrow(
       /Invalid notification channel/,

@@ -27,6 +27,7 @@ export async function serveOverWire(database: Database, maxConnections = 12): Pr
     maxConnections,
   });
   keepExtendedQueriesTogether(server, database.pglite);
+  routeNotifications(server);
   await server.start();
   return {
     url: `postgres://postgres:postgres@${server.getServerConn()}/postgres?sslmode=disable`,
@@ -61,4 +62,77 @@ function keepExtendedQueriesTogether(server: PGLiteSocketServer, pglite: PGlite)
     },
   });
   (server as unknown as { queryQueue: { db: PGlite } }).queryQueue.db = session;
+}
+
+type QueueSink = (data: Uint8Array) => void;
+interface QueryQueue {
+  enqueue(handlerId: number, message: Uint8Array, onData: QueueSink): Promise<number>;
+}
+
+const SIMPLE_QUERY = "Q".charCodeAt(0);
+const NOTIFICATION = "A".charCodeAt(0);
+const LISTEN = /^\s*(UN)?LISTEN\s+("?)([\w$.]+)\2\s*;?\s*$/i;
+
+/**
+ * On a real Postgres a NOTIFY reaches every connection that LISTENs on its channel. PGlite has
+ * one session for all of pglite-socket's connections, so the notification comes out in the reply
+ * to whichever connection committed the NOTIFY. This takes each NotificationResponse out of the
+ * replies and writes it to the connections that ran LISTEN on its channel (node-postgres sends
+ * LISTEN and UNLISTEN as simple queries), so listeners over the wire behave as on Postgres.
+ */
+function routeNotifications(server: PGLiteSocketServer): void {
+  const queue = (server as unknown as { queryQueue: QueryQueue }).queryQueue;
+  const listeners = new Map<string, Map<number, QueueSink>>();
+  const enqueue = queue.enqueue.bind(queue);
+  queue.enqueue = (handlerId, message, onData) => {
+    const listen = message[0] === SIMPLE_QUERY ? LISTEN.exec(simpleQueryText(message)) : null;
+    // Postgres folds an unquoted channel name to lower case.
+    const channel = listen?.[2] ? listen[3] : listen?.[3]?.toLowerCase();
+    if (channel) {
+      const sinks = listeners.get(channel) ?? new Map<number, QueueSink>();
+      if (listen?.[1]) sinks.delete(handlerId);
+      else sinks.set(handlerId, onData);
+      listeners.set(channel, sinks);
+    }
+    return enqueue(handlerId, message, (data) => {
+      const { rest, notifications } = takeNotifications(data);
+      onData(rest);
+      for (const notification of notifications) {
+        for (const sink of listeners.get(notification.channel)?.values() ?? []) {
+          sink(notification.message);
+        }
+      }
+    });
+  };
+}
+
+function simpleQueryText(message: Uint8Array): string {
+  return Buffer.from(message.subarray(5)).toString("utf8").replace(/\0$/, "");
+}
+
+/** Splits a reply into its NotificationResponse messages and the rest; unparseable data stays whole. */
+function takeNotifications(data: Uint8Array): {
+  rest: Uint8Array;
+  notifications: { channel: string; message: Uint8Array }[];
+} {
+  const bytes = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  const kept: Buffer[] = [];
+  const notifications: { channel: string; message: Uint8Array }[] = [];
+  let offset = 0;
+  while (offset + 5 <= bytes.length) {
+    const end = offset + 1 + bytes.readInt32BE(offset + 1);
+    if (end > bytes.length) return { rest: data, notifications: [] };
+    const message = bytes.subarray(offset, end);
+    if (message[0] === NOTIFICATION) {
+      // Type, length, sender pid, then the channel as a C string.
+      const channelEnd = message.indexOf(0, 9);
+      notifications.push({ channel: message.toString("utf8", 9, channelEnd), message });
+    } else {
+      kept.push(message);
+    }
+    offset = end;
+  }
+  if (offset !== bytes.length || notifications.length === 0)
+    return { rest: data, notifications: [] };
+  return { rest: Buffer.concat(kept), notifications };
 }
