@@ -16,7 +16,7 @@ export interface BenchDatabase {
 export async function openBenchDatabase(url: string | undefined): Promise<BenchDatabase> {
   if (url) return { url, kind: "postgres", close: async () => {} };
   const database: Database = await openDatabase({ kind: "pglite-memory" });
-  const wire = await serveOverWire(database, 64);
+  const wire = await serveOverWire(database, { maxConnections: 64 });
   return {
     url: wire.url,
     kind: "pglite-over-wire",

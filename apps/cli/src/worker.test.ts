@@ -63,7 +63,7 @@ describe("lore worker and lore ingest in server mode", () => {
   beforeAll(async () => {
     const embedded = await createTestDatabase();
     cleanups.push(() => embedded.close());
-    const wire = await serveOverWire(embedded, 20);
+    const wire = await serveOverWire(embedded, { maxConnections: 20 });
     cleanups.push(wire.stop);
     database = await openDatabase({ kind: "postgres", url: wire.url, poolSize: 3 });
     cleanups.push(() => database.close());

@@ -34,7 +34,7 @@ function slowEmbedder(ms: number): Embedder {
 
 beforeAll(async () => {
   embedded = await createTestDatabase();
-  wire = await serveOverWire(embedded, 20);
+  wire = await serveOverWire(embedded, { maxConnections: 20 });
   folder = await mkdtemp(path.join(tmpdir(), "lore-run-worker-"));
   for (let index = 0; index < 6; index++) {
     await mkdir(path.join(folder, `team-${index}`));

@@ -17,8 +17,17 @@ export interface WireServer {
   stop(): Promise<void>;
 }
 
+export interface WireOptions {
+  maxConnections?: number;
+  /** Sees each wire message before PGlite runs it (the bench counts round trips with it). */
+  onMessage?: (message: Uint8Array) => void;
+}
+
 /** Serves an in-memory PGlite over TCP so the node-postgres code path runs for real. */
-export async function serveOverWire(database: Database, maxConnections = 12): Promise<WireServer> {
+export async function serveOverWire(
+  database: Database,
+  { maxConnections = 12, onMessage }: WireOptions = {},
+): Promise<WireServer> {
   if (!database.pglite) throw new Error("serveOverWire needs a PGlite database");
   const server = new PGLiteSocketServer({
     db: database.pglite,
@@ -26,7 +35,7 @@ export async function serveOverWire(database: Database, maxConnections = 12): Pr
     host: "127.0.0.1",
     maxConnections,
   });
-  keepExtendedQueriesTogether(server, database.pglite);
+  keepExtendedQueriesTogether(server, database.pglite, onMessage);
   routeNotifications(server);
   await server.start();
   return {
@@ -45,13 +54,18 @@ const MID_BATCH = new Set(["P", "B", "D", "E", "C", "H"].map((letter) => letter.
  * this extends that to an unfinished extended-protocol batch, so concurrent clients (several
  * workers, a pool) behave as on a real Postgres.
  */
-function keepExtendedQueriesTogether(server: PGLiteSocketServer, pglite: PGlite): void {
+function keepExtendedQueriesTogether(
+  server: PGLiteSocketServer,
+  pglite: PGlite,
+  onMessage: WireOptions["onMessage"],
+): void {
   let midBatch = false;
   const session = new Proxy(pglite, {
     get(target, property) {
       if (property === "isInTransaction") return () => target.isInTransaction() || midBatch;
       if (property === "execProtocolRawStream") {
         return (message: Uint8Array, options: Parameters<PGlite["execProtocolRawStream"]>[1]) => {
+          onMessage?.(message);
           const type = message[0] ?? 0;
           midBatch = MID_BATCH.has(type);
           return target.execProtocolRawStream(message, options);

@@ -56,36 +56,44 @@ export function extractiveAnswer(
 ): DraftAnswer {
   const retrieved = allRetrieved.slice(0, options.maxChunks);
   const questionTerms = [...new Set(terms(question))];
+  // Per document, the terms of everything retrieved from it: a name the question asks about
+  // must be among those of the quoted unit's document.
+  const documentTerms = new Map<string, Set<string>>();
   const candidates = retrieved.flatMap((chunk, rank) => {
+    const seen = documentTerms.get(chunk.source) ?? new Set<string>();
+    for (const term of terms(`${chunk.title} ${chunk.heading} ${chunk.text}`)) seen.add(term);
+    documentTerms.set(chunk.source, seen);
+    const chunkContext = terms(`${chunk.title} ${chunk.heading}`);
     const units = evidenceUnits(chunk.text, chunk.startLine).map((unit) => ({
       unit,
       unitTerms: new Set(terms(unit.text)),
     }));
-    // A chunk packing several short sections lends a unit only its own section's words.
-    const sectionTerms = new Map<number, Set<string>>();
+    // A chunk packing several short sections lends a unit only its own section's words, and its
+    // headings as context.
+    const sections = new Map<number, { context: Set<string>; words: Set<string> }>();
     for (const { unit, unitTerms } of units) {
-      const section = sectionTerms.get(unit.section) ?? new Set(terms(unit.sectionPath.join(" ")));
-      for (const term of unitTerms) section.add(term);
-      sectionTerms.set(unit.section, section);
+      let section = sections.get(unit.section);
+      if (!section) {
+        const headings = terms(unit.sectionPath.join(" "));
+        section = { context: new Set([...chunkContext, ...headings]), words: new Set(headings) };
+        sections.set(unit.section, section);
+      }
+      for (const term of unitTerms) section.words.add(term);
     }
-    return units.map(({ unit, unitTerms }) => ({
-      unit,
-      chunk,
-      rank,
-      unitTerms,
-      contextTerms: new Set(terms(`${chunk.title} ${chunk.heading} ${unit.sectionPath.join(" ")}`)),
-      chunkTerms: sectionTerms.get(unit.section) ?? unitTerms,
-    }));
+    return units.map(({ unit, unitTerms }) => {
+      const section = sections.get(unit.section);
+      return {
+        unit,
+        chunk,
+        rank,
+        unitTerms,
+        contextTerms: section?.context ?? new Set(chunkContext),
+        chunkTerms: section?.words ?? unitTerms,
+      };
+    });
   });
   if (questionTerms.length === 0 || candidates.length === 0) return abstain();
-  // A name the question asks about must be in what was retrieved from the quoted unit's document.
   const questionNames = options.requireNames ? names(question) : [];
-  const documentTerms = new Map<string, Set<string>>();
-  for (const chunk of retrieved) {
-    const seen = documentTerms.get(chunk.source) ?? new Set<string>();
-    for (const term of terms(`${chunk.title} ${chunk.heading} ${chunk.text}`)) seen.add(term);
-    documentTerms.set(chunk.source, seen);
-  }
   const named = candidates.filter((candidate) =>
     questionNames.every((name) => documentTerms.get(candidate.chunk.source)?.has(name)),
   );
