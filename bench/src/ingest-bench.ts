@@ -2,17 +2,20 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { DEFAULT_CHUNKING } from "@lore/core";
 import { generateCorpusFolder } from "./corpus";
 import { type BenchDatabase, openBenchDatabase } from "./database";
 import { type EmbeddingCalls, startFakeEmbeddings } from "./fake-embeddings";
-import type { RecipeInput, RecipeResult } from "./langchain-recipe";
 import { describeMachine, type Machine } from "./machine";
 import { LORE_MAIN, runScript, startBackground, waitFor } from "./processes";
+import {
+  RECIPE_INSTALL_COMMAND,
+  RECIPE_MAIN,
+  type RecipeInput,
+  type RecipeResult,
+  recipeInstalled,
+} from "./recipe-contract";
 import { progress, round } from "./stats";
-
-const RECIPE_MAIN = fileURLToPath(new URL("./langchain-recipe.ts", import.meta.url));
 
 export interface IngestBenchOptions {
   /** A folder to ingest; a corpus is generated from the sample docs when omitted. */
@@ -88,6 +91,11 @@ export interface IngestBenchResult {
 }
 
 export async function benchIngest(options: IngestBenchOptions): Promise<IngestBenchResult> {
+  if (options.baseline === "langchain" && !recipeInstalled()) {
+    throw new Error(
+      `--baseline langchain needs the recipe's packages, kept out of the default install: run ${RECIPE_INSTALL_COMMAND} first`,
+    );
+  }
   const scratch = await mkdtemp(path.join(tmpdir(), "lore-bench-ingest-"));
   const cleanups: (() => Promise<void>)[] = [() => rm(scratch, { recursive: true, force: true })];
   try {

@@ -1,4 +1,5 @@
 // The LangChain.js pgvector recipe Lore is compared with, run as its own process: split, embed, insert, index.
+// Its packages install apart from the workspace (`pnpm bench:install-langchain`), see bench/README.md.
 import { readdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import { PGVectorStore } from "@langchain/community/vectorstores/pgvector";
@@ -6,34 +7,7 @@ import { Document } from "@langchain/core/documents";
 import { OpenAIEmbeddings } from "@langchain/openai";
 import { RecursiveCharacterTextSplitter } from "@langchain/textsplitters";
 import pg from "pg";
-import { z } from "zod";
-
-const RecipeInput = z.object({
-  folder: z.string().min(1),
-  databaseUrl: z.string().regex(/^postgres(ql)?:\/\//),
-  baseUrl: z.url(),
-  dimensions: z.coerce.number().int().min(8),
-  /** The same chunk size and overlap as Lore's markdown chunker, so both embed similar amounts. */
-  chunkSize: z.coerce.number().int().min(100),
-  chunkOverlap: z.coerce.number().int().min(0),
-});
-export type RecipeInput = z.infer<typeof RecipeInput>;
-
-export interface RecipeResult {
-  documents: number;
-  chunks: number;
-  /** Milliseconds per stage, in order; `searchable` is after the first query answered. */
-  stages: {
-    read: number;
-    split: number;
-    embedAndInsert: number;
-    index: number;
-    firstQuery: number;
-  };
-  ms: number;
-}
-
-export const RECIPE_TABLE = "langchain_bench";
+import { RECIPE_TABLE, RecipeInput, type RecipeResult } from "../src/recipe-contract";
 
 export async function runLangchainRecipe(input: RecipeInput): Promise<RecipeResult> {
   const started = performance.now();
