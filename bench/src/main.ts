@@ -5,9 +5,11 @@ import path from "node:path";
 import { DEFAULT_HNSW, DEFAULT_HNSW_EF_SEARCH } from "@lore/db";
 import { Command, InvalidArgumentError } from "commander";
 import { ScaleChartInput, scaleChartSvg } from "./chart";
+import { generateChunkTexts } from "./corpus";
 import { benchIngest } from "./ingest-bench";
 import { benchQuery } from "./query-bench";
-import { benchScale } from "./scale-bench";
+import { benchQueries, benchScale } from "./scale-bench";
+import { benchText } from "./text-bench";
 
 function integer(name: string, min: number, max: number) {
   return (value: string): number => {
@@ -113,6 +115,15 @@ program
     "--cpu-prof <dir>",
     "write `lore serve`'s V8 CPU profile (node --cpu-prof) to this folder",
   )
+  .option(
+    "--collection <name>",
+    "query this existing collection of the server database without ingesting (e.g. `bench-scale`, which `bench scale` fills)",
+  )
+  .option(
+    "--dimensions <n>",
+    "the local embedder's size for --collection (bench scale's default: 1024)",
+    integer("--dimensions", 8, 2000),
+  )
   .action(
     async (
       folder: string | undefined,
@@ -122,6 +133,8 @@ program
         mode?: string;
         databaseUrl?: string;
         cpuProf?: string;
+        collection?: string;
+        dimensions?: number;
       },
     ) => {
       const databaseUrl = options.databaseUrl ?? process.env.DATABASE_URL;
@@ -132,6 +145,9 @@ program
       if (mode === "embedded" && databaseUrl) {
         throw new InvalidArgumentError("--mode embedded takes no database URL");
       }
+      if (options.collection && (!databaseUrl || folder)) {
+        throw new InvalidArgumentError("--collection needs a database URL and no [dir]");
+      }
       printJson(
         await benchQuery({
           concurrency: options.concurrency,
@@ -140,6 +156,8 @@ program
           ...(folder ? { folder } : {}),
           ...(databaseUrl ? { databaseUrl } : {}),
           ...(options.cpuProf ? { cpuProfileDir: options.cpuProf } : {}),
+          ...(options.collection ? { existingCollection: options.collection } : {}),
+          ...(options.dimensions ? { embedDimensions: options.dimensions } : {}),
         }),
       );
     },
@@ -233,6 +251,56 @@ program
       });
       if (options.svg) await writeSvg(options.svg, scaleChartSvg(result));
       printJson(result);
+    },
+  );
+
+program
+  .command("text")
+  .description(
+    "the full-text (BM25) half alone on an existing collection (e.g. the one `bench scale` fills): latency and top-10/40 overlap with exact BM25 at each candidate budget",
+  )
+  .option("--collection <name>", "the collection to query", "bench-scale")
+  .option(
+    "--dimensions <n>",
+    "the collection's local-embedder size",
+    integer("--dimensions", 8, 2000),
+    1024,
+  )
+  .option(
+    "--budgets <list>",
+    "candidate budgets (TEXT_CANDIDATE_BUDGET) to compare with the unbounded, exact ranking",
+    integerList("--budgets", 1, 10_000_000),
+    [500, 2000, 8000],
+  )
+  .option(
+    "--queries <n>",
+    "queries (as bench scale picks them)",
+    integer("--queries", 1, 10_000),
+    50,
+  )
+  .option("--database-url <url>", "the server (default: DATABASE_URL)")
+  .action(
+    async (options: {
+      collection: string;
+      dimensions: number;
+      budgets: number[];
+      queries: number;
+      databaseUrl?: string;
+    }) => {
+      const databaseUrl = options.databaseUrl ?? process.env.DATABASE_URL;
+      if (!databaseUrl)
+        throw new InvalidArgumentError("bench text needs DATABASE_URL or --database-url");
+      // The same queries bench scale times: the sample questions, then chunk openings.
+      const texts = await generateChunkTexts(Math.max(1000, options.queries * 20));
+      printJson(
+        await benchText({
+          databaseUrl,
+          collection: options.collection,
+          dimensions: options.dimensions,
+          budgets: options.budgets,
+          queries: benchQueries(texts, options.queries),
+        }),
+      );
     },
   );
 

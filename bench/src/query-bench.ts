@@ -28,6 +28,12 @@ export interface QueryBenchOptions {
   databaseUrl?: string;
   /** Where `lore serve` writes its V8 CPU profile (`node --cpu-prof`) when it stops. */
   cpuProfileDir?: string;
+  /**
+   * Query this collection of `databaseUrl` as it is, without ingesting (e.g. the 100k chunks
+   * `bench scale` left in `bench-scale`); `embedDimensions` must then match its embedder.
+   */
+  existingCollection?: string;
+  embedDimensions?: number;
 }
 
 export interface EndpointLoad {
@@ -95,7 +101,9 @@ export async function benchQuery(options: QueryBenchOptions): Promise<QueryBench
   delete environment.OPENAI_BASE_URL;
   // The bench ingests with the local embedder's default dimensions; the server must match.
   delete environment.LORE_EMBED_DIMENSIONS;
+  if (options.embedDimensions) environment.LORE_EMBED_DIMENSIONS = String(options.embedDimensions);
   delete environment.DATABASE_URL;
+  const collection = options.existingCollection ?? "default";
   try {
     let database: ServedDatabase | undefined;
     if (options.mode === "server") {
@@ -103,8 +111,13 @@ export async function benchQuery(options: QueryBenchOptions): Promise<QueryBench
       database = served;
       cleanups.push(() => served.close());
       environment.DATABASE_URL = served.url;
-      progress(`ingesting ${options.folder ?? "the sample docs"} over ${served.kind} ...`);
-      await ingestOver(served.url, options.folder ?? SAMPLE_DOCS_DIR);
+      if (options.existingCollection) {
+        environment.LORE_SAMPLE_DOCS = "off";
+        progress(`querying the existing collection ${collection} over ${served.kind}`);
+      } else {
+        progress(`ingesting ${options.folder ?? "the sample docs"} over ${served.kind} ...`);
+        await ingestOver(served.url, options.folder ?? SAMPLE_DOCS_DIR);
+      }
     } else if (options.folder) {
       progress(`ingesting ${options.folder} ...`);
       await runScript(LORE_MAIN, ["ingest", path.resolve(options.folder), "--json"], environment);
@@ -127,7 +140,7 @@ export async function benchQuery(options: QueryBenchOptions): Promise<QueryBench
     const collections = (await (await fetch(`${url}/v1/collections`)).json()) as {
       collections?: { name: string; chunks: number }[];
     };
-    const chunks = collections.collections?.find((item) => item.name === "default")?.chunks;
+    const chunks = collections.collections?.find((item) => item.name === collection)?.chunks;
     const load = (route: string, body: (question: string) => object) =>
       runLoad({
         url,
@@ -138,14 +151,18 @@ export async function benchQuery(options: QueryBenchOptions): Promise<QueryBench
         serverPid: server.child.pid,
         database,
       });
-    const search = await load("/v1/search", (query) => ({ query }));
-    const ask = await load("/v1/ask", (question) => ({ question }));
+    const search = await load("/v1/search", (query) => ({ query, collection }));
+    const ask = await load("/v1/ask", (question) => ({ question, collection }));
     return {
       benchmark: "query",
       machine: describeMachine(),
       mode: options.mode,
       database: database?.kind ?? "pglite-embedded",
-      corpus: options.folder ? path.resolve(options.folder) : "fixtures/docs (sample docs)",
+      corpus: options.existingCollection
+        ? `existing collection ${collection}`
+        : options.folder
+          ? path.resolve(options.folder)
+          : "fixtures/docs (sample docs)",
       chunks,
       concurrency: options.concurrency,
       durationSeconds: options.durationSeconds,

@@ -167,7 +167,7 @@ function pick(summary: { p50: number; p95: number }): { p50: number; p95: number
 }
 
 /** The sample-docs questions, then the opening words of varied chunks, as realistic short queries. */
-function benchQueries(texts: readonly ChunkText[], count: number): string[] {
+export function benchQueries(texts: readonly ChunkText[], count: number): string[] {
   const queries: string[] = [...BENCH_QUESTIONS].slice(0, count);
   for (let index = 0; queries.length < count && texts.length > 0; index++) {
     const text = texts[(index * 7919) % texts.length] as ChunkText;

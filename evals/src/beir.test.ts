@@ -3,10 +3,12 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { listCollections } from "@lore/core";
+import { queryRows } from "@lore/db";
 import { createTestDatabase } from "@lore/db/testing";
 import { createLocalEmbedder } from "@lore/providers";
+import { sql } from "drizzle-orm";
 import { afterAll, describe, expect, it } from "vitest";
-import { readBeir, runBeir } from "./beir";
+import { type BeirDataset, readBeir, runBeir } from "./beir";
 
 const TINY = fileURLToPath(new URL("../fixtures/beir-tiny", import.meta.url));
 
@@ -68,5 +70,55 @@ describe("BEIR runner", () => {
     expect(metrics.ingestMs).toBeGreaterThan(0);
     expect(metrics.queryP50Ms).toBeGreaterThan(0);
     expect(await listCollections(database.db)).toEqual([]);
+  });
+
+  it("loads the corpus through the folder ingest, one batch for many documents, keeping ids as sources", async () => {
+    const database = await databasePromise;
+    const context = { db: database.db, embedder: createLocalEmbedder() };
+    const text = (topic: string) => `All about ${topic}, and nothing else.`;
+    // Ids that are safe paths keep them (with .md added); others are staged under a number.
+    const dataset: BeirDataset = {
+      corpus: [
+        { id: "guide/page.md", title: "Pages", text: text("zebras") },
+        { id: "plain", title: "", text: text("giraffes") },
+        { id: "plain.md", title: "", text: text("okapis") },
+        { id: "../escape me", title: "", text: text("lemurs") },
+      ],
+      queries: new Map([
+        ["q1", "zebras"],
+        ["q2", "giraffes"],
+        ["q3", "okapis"],
+        ["q4", "lemurs"],
+      ]),
+      qrels: new Map([
+        ["q1", new Map([["guide/page.md", 1]])],
+        ["q2", new Map([["plain", 1]])],
+        ["q3", new Map([["plain.md", 1]])],
+        ["q4", new Map([["../escape me", 1]])],
+      ]),
+    };
+    const batches: number[] = [];
+    const metrics = await runBeir(context, dataset, {
+      collection: "beir-staged",
+      keepCollection: true,
+      onIngest: (done) => batches.push(done),
+    });
+    expect(metrics).toMatchObject({ queries: 4, documents: 4, chunks: 4, mrrAt10: 1 });
+    // ingestFolder reports progress once per written batch: all four in one.
+    expect(batches.at(-1)).toBe(4);
+    expect(batches.filter((done) => done > 0)).toEqual([4]);
+    const [collection] = await listCollections(database.db);
+    expect(collection).toMatchObject({ name: "beir-staged", documents: 4 });
+    const rows = await queryRows<{ source: string }>(
+      database.db,
+      sql`SELECT d.source FROM documents d JOIN collections c ON c.id = d.collection_id
+          WHERE c.name = 'beir-staged'`,
+    );
+    expect(rows.map((row) => row.source).sort()).toEqual([
+      "_documents/2.md",
+      "_documents/3.md",
+      "guide/page.md",
+      "plain.md",
+    ]);
   });
 });

@@ -1,10 +1,18 @@
-// The golden-set runner: ingests fixtures/docs into a fresh in-memory database and scores search and ask.
+// The question-set runner: ingests a corpus folder into a fresh in-memory database and scores search (per retrieval leg) and ask.
 import { readFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
-import { ask, ingestFolder, type LoreContext, SAMPLE_DOCS_DIR, search } from "@lore/core";
+import {
+  ask,
+  ingestFolder,
+  type LoreContext,
+  type RetrievalOverrides,
+  SAMPLE_DOCS_DIR,
+  search,
+} from "@lore/core";
 import { migrate, openDatabase } from "@lore/db";
 import { z } from "zod";
 import {
+  answerTokenRecall,
   keyFactRecall,
   mean,
   ndcgAt,
@@ -23,56 +31,92 @@ export const GoldenQuestion = z.object({
   question: z.string().min(1),
   answerable: z.boolean(),
   sources: z.array(z.string()),
-  keyFacts: z.array(z.string()),
-  style: z.string(),
+  keyFacts: z.array(z.string()).default([]),
+  /** A reference answer scored by token recall, where key facts were not written. */
+  referenceAnswer: z.string().min(1).optional(),
+  style: z.string().default(""),
 });
 export type GoldenQuestion = z.infer<typeof GoldenQuestion>;
+
+/** A folder of documents and the questions asked of it. */
+export interface EvalCorpus {
+  name: string;
+  docsDir: string;
+  questions: GoldenQuestion[];
+  /** The golden split the questions came from, when the corpus is fixtures/docs. */
+  split?: Split;
+}
+
+/** Retrieval alone (BM25 only, vector only) and as configured (hybrid), side by side. */
+export const LEGS = {
+  bm25: { vectorWeight: 0, textWeight: 1 },
+  vector: { vectorWeight: 1, textWeight: 0 },
+  hybrid: {},
+} satisfies Record<string, RetrievalOverrides>;
+export type Leg = keyof typeof LEGS;
 
 /** Deep enough that ten distinct documents are almost always in the chunk ranking. */
 const SEARCH_DEPTH = 50;
 const COLLECTION = "golden";
 
+/** Reads a jsonl file of questions, naming the line of the first invalid one. */
+export async function loadQuestions(file: string): Promise<GoldenQuestion[]> {
+  const text = await readFile(file, "utf8");
+  const questions: GoldenQuestion[] = [];
+  text.split("\n").forEach((line, index) => {
+    if (line.trim() === "") return;
+    const parsed = GoldenQuestion.safeParse(JSON.parse(line));
+    if (!parsed.success) {
+      throw new Error(`${file} line ${index + 1}: ${parsed.error.issues[0]?.message}`);
+    }
+    questions.push(parsed.data);
+  });
+  return questions;
+}
+
 export async function loadGolden(split: Split, directory = GOLDEN_DIR): Promise<GoldenQuestion[]> {
   const files = split === "all" ? ["dev", "test"] : [split];
   const questions: GoldenQuestion[] = [];
-  for (const file of files) {
-    const text = await readFile(`${directory}/${file}.jsonl`, "utf8");
-    text.split("\n").forEach((line, index) => {
-      if (line.trim() === "") return;
-      const parsed = GoldenQuestion.safeParse(JSON.parse(line));
-      if (!parsed.success) {
-        throw new Error(`${file}.jsonl line ${index + 1}: ${parsed.error.issues[0]?.message}`);
-      }
-      questions.push(parsed.data);
-    });
-  }
+  for (const file of files) questions.push(...(await loadQuestions(`${directory}/${file}.jsonl`)));
   return questions;
 }
 
 export interface QuestionResult {
   id: string;
   answerable: boolean;
-  /** Documents in ranked order (first ten). */
+  /** Documents in ranked order (first ten), as configured. */
   ranked: string[];
+  /** The same for each leg alone (BM25 only, vector only). */
+  legs: Record<Exclude<Leg, "hybrid">, string[]>;
   reciprocalRank: number;
   abstained: boolean;
   keyFactRecall: number | null;
+  answerTokenRecall: number | null;
   citedSources: string[];
   answer: string;
   searchMs: number;
   askMs: number;
 }
 
-/** Every metric the gate and `--compare` know, by a stable name; rates are 0..1. */
-export interface GoldenMetrics {
+export interface RetrievalMetrics {
   recallAt1: number;
   recallAt5: number;
   recallAt10: number;
   mrrAt10: number;
   ndcgAt10: number;
-  keyFactRecall: number;
+}
+
+/**
+ * Every metric the gate and `--compare` know, by a stable name; rates are 0..1; null when the
+ * questions cannot measure it (no key facts written, no unanswerable questions).
+ */
+export interface GoldenMetrics extends RetrievalMetrics {
+  /** Answerable questions answered (not abstained) with a citation of an expected source. */
+  answeredFromSource: number;
+  keyFactRecall: number | null;
+  answerTokenRecall: number | null;
   citationPrecision: number;
-  abstentionAccuracy: number;
+  abstentionAccuracy: number | null;
   falseAbstentionRate: number;
   searchP50Ms: number;
   searchP95Ms: number;
@@ -83,50 +127,75 @@ export interface GoldenMetrics {
 export interface GoldenReport {
   kind: "golden";
   createdAt: string;
-  config: { split: Split; embedder: string; answerModes: string[]; askTopK: number | null };
+  config: {
+    corpus: string;
+    split: Split | null;
+    embedder: string;
+    answerModes: string[];
+    askTopK: number | null;
+    retrieval: RetrievalOverrides;
+  };
   questions: { total: number; answerable: number; unanswerable: number };
   corpus: { documents: number; chunks: number; ingestMs: number };
   metrics: GoldenMetrics;
+  legs: Record<Leg, RetrievalMetrics>;
   results: QuestionResult[];
 }
 
-export interface GoldenOptions {
-  split: Split;
+export interface CorpusOptions {
   /** The providers to evaluate; the database is always a fresh in-memory one. */
   providers: Omit<LoreContext, "db">;
   /** Chunks the answerer reads; unset uses ask's default. */
   askTopK?: number;
-  docsDir?: string;
-  goldenDir?: string;
   onStart?: (total: number) => void;
   onQuestion?: (done: number, question: GoldenQuestion) => void;
 }
 
+export interface GoldenOptions extends CorpusOptions {
+  split: Split;
+  docsDir?: string;
+  goldenDir?: string;
+}
+
+/** The golden split over fixtures/docs. */
 export async function runGolden(options: GoldenOptions): Promise<GoldenReport> {
   const questions = await loadGolden(options.split, options.goldenDir);
+  return runCorpus(
+    {
+      name: "docs",
+      docsDir: options.docsDir ?? SAMPLE_DOCS_DIR,
+      questions,
+      split: options.split,
+    },
+    options,
+  );
+}
+
+export async function runCorpus(corpus: EvalCorpus, options: CorpusOptions): Promise<GoldenReport> {
+  const { questions } = corpus;
   const database = await openDatabase({ kind: "pglite-memory", template: true });
   try {
     await migrate(database);
     const context: LoreContext = { ...options.providers, db: database.db };
-    const ingest = await ingestFolder(context, options.docsDir ?? SAMPLE_DOCS_DIR, {
-      collection: COLLECTION,
-    });
+    const ingest = await ingestFolder(context, corpus.docsDir, { collection: COLLECTION });
     options.onStart?.(questions.length);
     const results: QuestionResult[] = [];
     const modes = new Set<string>();
     for (const [index, question] of questions.entries()) {
-      const result = await runQuestion(context, question, options.askTopK, modes);
-      results.push(result);
+      results.push(await runQuestion(context, question, options.askTopK, modes));
       options.onQuestion?.(index + 1, question);
     }
+    const summary = summarise(questions, results);
     return {
       kind: "golden",
       createdAt: new Date().toISOString(),
       config: {
-        split: options.split,
+        corpus: corpus.name,
+        split: corpus.split ?? null,
         embedder: context.embedder.id,
         answerModes: [...modes].sort(),
         askTopK: options.askTopK ?? null,
+        retrieval: options.providers.retrieval ?? {},
       },
       questions: {
         total: questions.length,
@@ -138,12 +207,18 @@ export async function runGolden(options: GoldenOptions): Promise<GoldenReport> {
         chunks: ingest.chunks.added,
         ingestMs: ingest.ms,
       },
-      metrics: summarise(questions, results),
+      metrics: summary.metrics,
+      legs: summary.legs,
       results,
     };
   } finally {
     await database.close();
   }
+}
+
+async function rankedSources(context: LoreContext, query: string): Promise<string[]> {
+  const found = await search(context, { query, collection: COLLECTION, topK: SEARCH_DEPTH });
+  return rankDocuments(found.results.map((result) => result.source));
 }
 
 async function runQuestion(
@@ -153,12 +228,12 @@ async function runQuestion(
   modes: Set<string>,
 ): Promise<QuestionResult> {
   const searchStarted = performance.now();
-  const found = await search(context, {
-    query: question.question,
-    collection: COLLECTION,
-    topK: SEARCH_DEPTH,
-  });
+  const ranked = await rankedSources(context, question.question);
   const searchMs = performance.now() - searchStarted;
+  const legs = {
+    bm25: await rankedSources(legContext(context, "bm25"), question.question),
+    vector: await rankedSources(legContext(context, "vector"), question.question),
+  };
   const askStarted = performance.now();
   const answer = await ask(context, {
     question: question.question,
@@ -167,20 +242,24 @@ async function runQuestion(
   });
   const askMs = performance.now() - askStarted;
   modes.add(answer.mode);
-  const ranked = rankDocuments(found.results.map((result) => result.source));
   const judgements = new Map(question.sources.map((source) => [source, 1]));
+  const scored = (value: (text: string) => number, applies: boolean) =>
+    !question.answerable || !applies ? null : answer.abstained ? 0 : value(answer.answer);
   return {
     id: question.id,
     answerable: question.answerable,
     ranked: ranked.slice(0, 10),
+    legs: { bm25: legs.bm25.slice(0, 10), vector: legs.vector.slice(0, 10) },
     reciprocalRank: reciprocalRankAt(ranked, judgements, 10),
     abstained: answer.abstained,
-    keyFactRecall:
-      question.answerable && !answer.abstained
-        ? keyFactRecall(answer.answer, question.keyFacts)
-        : question.answerable
-          ? 0
-          : null,
+    keyFactRecall: scored(
+      (text) => keyFactRecall(text, question.keyFacts),
+      question.keyFacts.length > 0,
+    ),
+    answerTokenRecall: scored(
+      (text) => answerTokenRecall(text, question.referenceAnswer ?? ""),
+      question.referenceAnswer !== undefined,
+    ),
     citedSources: answer.citations.map((citation) => citation.source),
     answer: answer.answer,
     searchMs: round(searchMs),
@@ -188,65 +267,82 @@ async function runQuestion(
   };
 }
 
-function summarise(questions: GoldenQuestion[], results: QuestionResult[]): GoldenMetrics {
-  const answerable = questions.filter((question) => question.answerable);
-  const byId = new Map(results.map((result) => [result.id, result]));
-  const retrieval = (metric: (ranked: string[], judgements: Map<string, number>) => number) =>
+/** The context with one leg's weights over its own retrieval settings. */
+function legContext(context: LoreContext, leg: Leg): LoreContext {
+  return { ...context, retrieval: { ...context.retrieval, ...LEGS[leg] } };
+}
+
+function retrievalMetrics(
+  answerable: readonly GoldenQuestion[],
+  rankingOf: (question: GoldenQuestion) => string[],
+): RetrievalMetrics {
+  const score = (metric: (ranked: string[], judgements: Map<string, number>) => number) =>
     mean(
       answerable.map((question) =>
-        metric(
-          byId.get(question.id)?.ranked ?? [],
-          new Map(question.sources.map((source) => [source, 1])),
-        ),
+        metric(rankingOf(question), new Map(question.sources.map((source) => [source, 1]))),
       ),
     );
+  return {
+    recallAt1: score((ranked, judgements) => recallAt(ranked, judgements, 1)),
+    recallAt5: score((ranked, judgements) => recallAt(ranked, judgements, 5)),
+    recallAt10: score((ranked, judgements) => recallAt(ranked, judgements, 10)),
+    mrrAt10: score((ranked, judgements) => reciprocalRankAt(ranked, judgements, 10)),
+    ndcgAt10: score((ranked, judgements) => ndcgAt(ranked, judgements, 10)),
+  };
+}
+
+function summarise(
+  questions: GoldenQuestion[],
+  results: QuestionResult[],
+): { metrics: GoldenMetrics; legs: Record<Leg, RetrievalMetrics> } {
+  const answerable = questions.filter((question) => question.answerable);
+  const byId = new Map(results.map((result) => [result.id, result]));
+  const legs = {
+    bm25: retrievalMetrics(answerable, (question) => byId.get(question.id)?.legs.bm25 ?? []),
+    vector: retrievalMetrics(answerable, (question) => byId.get(question.id)?.legs.vector ?? []),
+    hybrid: retrievalMetrics(answerable, (question) => byId.get(question.id)?.ranked ?? []),
+  };
   const answered = answerable.flatMap((question) => {
     const result = byId.get(question.id);
     return result ? [{ question, result }] : [];
   });
   const cited = answered.filter(({ result }) => result.citedSources.length > 0);
   const unanswerable = results.filter((result) => !result.answerable);
+  const measured = (values: (number | null)[]) => {
+    const present = values.filter((value): value is number => value !== null);
+    return present.length === 0 ? null : mean(present);
+  };
+  const latency = (pick: (result: QuestionResult) => number, p: number) =>
+    round(percentile(results.map(pick), p));
   return {
-    recallAt1: retrieval((ranked, judgements) => recallAt(ranked, judgements, 1)),
-    recallAt5: retrieval((ranked, judgements) => recallAt(ranked, judgements, 5)),
-    recallAt10: retrieval((ranked, judgements) => recallAt(ranked, judgements, 10)),
-    mrrAt10: retrieval((ranked, judgements) => reciprocalRankAt(ranked, judgements, 10)),
-    ndcgAt10: retrieval((ranked, judgements) => ndcgAt(ranked, judgements, 10)),
-    keyFactRecall: mean(answered.map(({ result }) => result.keyFactRecall ?? 0)),
-    // Of the sources an answer cites, the share that are among the question's expected sources.
-    citationPrecision: mean(
-      cited.map(
-        ({ question, result }) =>
-          result.citedSources.filter((source) => question.sources.includes(source)).length /
-          result.citedSources.length,
+    legs,
+    metrics: {
+      ...legs.hybrid,
+      answeredFromSource: mean(
+        answered.map(({ question, result }) =>
+          !result.abstained &&
+          result.citedSources.some((source) => question.sources.includes(source))
+            ? 1
+            : 0,
+        ),
       ),
-    ),
-    abstentionAccuracy: mean(unanswerable.map((result) => (result.abstained ? 1 : 0))),
-    falseAbstentionRate: mean(answered.map(({ result }) => (result.abstained ? 1 : 0))),
-    searchP50Ms: round(
-      percentile(
-        results.map((result) => result.searchMs),
-        50,
+      keyFactRecall: measured(answered.map(({ result }) => result.keyFactRecall)),
+      answerTokenRecall: measured(answered.map(({ result }) => result.answerTokenRecall)),
+      // Of the sources an answer cites, the share that are among the question's expected sources.
+      citationPrecision: mean(
+        cited.map(
+          ({ question, result }) =>
+            result.citedSources.filter((source) => question.sources.includes(source)).length /
+            result.citedSources.length,
+        ),
       ),
-    ),
-    searchP95Ms: round(
-      percentile(
-        results.map((result) => result.searchMs),
-        95,
-      ),
-    ),
-    askP50Ms: round(
-      percentile(
-        results.map((result) => result.askMs),
-        50,
-      ),
-    ),
-    askP95Ms: round(
-      percentile(
-        results.map((result) => result.askMs),
-        95,
-      ),
-    ),
+      abstentionAccuracy: measured(unanswerable.map((result) => (result.abstained ? 1 : 0))),
+      falseAbstentionRate: mean(answered.map(({ result }) => (result.abstained ? 1 : 0))),
+      searchP50Ms: latency((result) => result.searchMs, 50),
+      searchP95Ms: latency((result) => result.searchMs, 95),
+      askP50Ms: latency((result) => result.askMs, 50),
+      askP95Ms: latency((result) => result.askMs, 95),
+    },
   };
 }
 

@@ -1,14 +1,21 @@
-// Lore's evaluation harness: the golden-set runner, the BEIR runner, metrics and the CI gate.
+// Lore's evaluation harness: the question-set runner, the BEIR runner, metrics and the CI gate.
 export { type BeirDataset, type BeirMetrics, readBeir, runBeir } from "./beir";
+export { EVALDATA_CACHE, evaldataDir, locateSlice } from "./evaldata";
 export {
+  type EvalCorpus,
   type GoldenQuestion,
   type GoldenReport,
+  LEGS,
+  type Leg,
   loadGolden,
+  runCorpus,
   runGolden,
   SPLITS,
   type Split,
 } from "./golden";
 export {
+  type CorpusThresholds,
+  checkFusion,
   checkThresholds,
   compareMetrics,
   formatComparison,
@@ -18,3 +25,4 @@ export {
   THRESHOLDS_FILE,
   writeResults,
 } from "./report";
+export { AWS_SLICE, loadSuite, SUITES, type Suite } from "./suites";

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import {
+  answerTokenRecall,
   keyFactRecall,
   ndcgAt,
   percentile,
@@ -81,5 +82,18 @@ describe("answer metrics", () => {
     expect(percentile(sample, 50)).toBe(5);
     expect(percentile(sample, 95)).toBe(10);
     expect(percentile([], 50)).toBe(0);
+  });
+});
+
+describe("answer token recall", () => {
+  it("is the share of the reference's content terms in the answer, stemmed, stop words dropped", () => {
+    // Terms of the reference: amazon, ebs, encrypt, avail, m3, instanc (6).
+    const reference = "Amazon EBS encryption is available on the M3 instances";
+    expect(answerTokenRecall("EBS encryption is available for M3.", reference)).toBeCloseTo(4 / 6);
+    expect(
+      answerTokenRecall("Amazon EBS encryption: available on M3 instance types", reference),
+    ).toBe(1);
+    expect(answerTokenRecall("I could not find this.", reference)).toBe(0);
+    expect(answerTokenRecall("anything", "the of and")).toBe(1);
   });
 });

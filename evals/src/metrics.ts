@@ -1,4 +1,5 @@
 // Ranking and answer metrics shared by the golden and BEIR runners, computed the way pytrec_eval does.
+import { terms } from "@lore/providers";
 
 /** Graded relevance of documents for one query: document id → grade (0 = not relevant). */
 export type Judgements = ReadonlyMap<string, number>;
@@ -68,4 +69,15 @@ export function keyFactRecall(answer: string, keyFacts: readonly string[]): numb
   return (
     keyFacts.filter((fact) => haystack.includes(normaliseForMatch(fact))).length / keyFacts.length
   );
+}
+
+/**
+ * Share of a reference answer's content terms (stop words dropped, stemmed) found in the answer:
+ * for reference answers written in other words than the page, where exact key facts cannot be.
+ */
+export function answerTokenRecall(answer: string, reference: string): number {
+  const wanted = new Set(terms(reference));
+  if (wanted.size === 0) return 1;
+  const found = new Set(terms(answer));
+  return [...wanted].filter((term) => found.has(term)).length / wanted.size;
 }

@@ -1,6 +1,12 @@
 import { describe, expect, it } from "vitest";
 import type { GoldenMetrics } from "./golden";
-import { checkThresholds, compareMetrics, formatComparison, Thresholds } from "./report";
+import {
+  checkFusion,
+  checkThresholds,
+  compareMetrics,
+  formatComparison,
+  Thresholds,
+} from "./report";
 
 const metrics: GoldenMetrics = {
   recallAt1: 0.8,
@@ -8,7 +14,9 @@ const metrics: GoldenMetrics = {
   recallAt10: 1,
   mrrAt10: 0.85,
   ndcgAt10: 0.88,
+  answeredFromSource: 0.8,
   keyFactRecall: 0.5,
+  answerTokenRecall: null,
   citationPrecision: 0.98,
   abstentionAccuracy: 0.94,
   falseAbstentionRate: 0.43,
@@ -18,29 +26,67 @@ const metrics: GoldenMetrics = {
   askP95Ms: 70,
 };
 
+const corpus = (bounds: Record<string, unknown>) =>
+  Thresholds.parse({ hybridBelowBm25: 0.01, corpora: { docs: bounds } }).corpora.docs ?? {
+    minimum: {},
+    maximum: {},
+  };
+
 describe("quality gate", () => {
   it("passes at the thresholds and names every metric outside them", () => {
-    const atBounds = Thresholds.parse({
+    const atBounds = corpus({
       split: "all",
       minimum: { recallAt1: 0.8, keyFactRecall: 0.5 },
       maximum: { falseAbstentionRate: 0.43 },
     });
     expect(checkThresholds(metrics, atBounds)).toEqual([]);
-    const raised = Thresholds.parse({
+    const raised = corpus({
       split: "all",
       minimum: { recallAt1: 0.81, keyFactRecall: 0.4 },
       maximum: { falseAbstentionRate: 0.4 },
     });
     expect(checkThresholds(metrics, raised)).toEqual([
       "recallAt1 (recall@1) = 0.800 is below its threshold 0.81",
-      "falseAbstentionRate (false-abstention rate) = 0.430 is above its threshold 0.4",
+      "falseAbstentionRate (false refusals) = 0.430 is above its threshold 0.4",
+    ]);
+  });
+
+  it("fails a bound on a metric these questions cannot measure, instead of passing it", () => {
+    expect(
+      checkThresholds(metrics, corpus({ minimum: { answerTokenRecall: 0.5 }, maximum: {} })),
+    ).toEqual([
+      "answerTokenRecall (answer token recall) was not measured: these questions cannot measure it",
     ]);
   });
 
   it("refuses thresholds for metrics it does not know", () => {
     expect(
-      Thresholds.safeParse({ split: "all", minimum: { recall: 0.5 }, maximum: {} }).success,
+      Thresholds.safeParse({
+        hybridBelowBm25: 0.01,
+        corpora: { docs: { minimum: { recall: 0.5 }, maximum: {} } },
+      }).success,
     ).toBe(false);
+  });
+});
+
+describe("fusion gate", () => {
+  const legs = (hybrid: number, bm25: number) => {
+    const retrieval = { recallAt1: 0, recallAt5: 0, recallAt10: 0, mrrAt10: 0 };
+    return {
+      legs: {
+        bm25: { ...retrieval, ndcgAt10: bm25 },
+        vector: { ...retrieval, ndcgAt10: 0.5 },
+        hybrid: { ...retrieval, ndcgAt10: hybrid },
+      },
+    };
+  };
+
+  it("allows hybrid up to the tolerance below BM25 alone and fails it past that", () => {
+    expect(checkFusion(legs(0.87, 0.88), 0.01)).toEqual([]);
+    expect(checkFusion(legs(0.95, 0.88), 0.01)).toEqual([]);
+    expect(checkFusion(legs(0.869, 0.88), 0.01)).toEqual([
+      "hybrid nDCG@10 = 0.869 is more than 0.01 below BM25 alone (0.880)",
+    ]);
   });
 });
 

@@ -3,7 +3,7 @@ import { mkdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { z } from "zod";
-import type { GoldenMetrics, GoldenReport } from "./golden";
+import { type GoldenMetrics, type GoldenReport, LEGS, type Leg } from "./golden";
 
 export const RESULTS_DIR = fileURLToPath(new URL("../results", import.meta.url));
 export const THRESHOLDS_FILE = fileURLToPath(new URL("../thresholds.json", import.meta.url));
@@ -22,10 +22,17 @@ export const METRICS: {
   { name: "recallAt10", label: "recall@10", higherIsBetter: true, unit: "" },
   { name: "mrrAt10", label: "MRR@10", higherIsBetter: true, unit: "" },
   { name: "ndcgAt10", label: "nDCG@10", higherIsBetter: true, unit: "" },
+  { name: "answeredFromSource", label: "answered from source", higherIsBetter: true, unit: "" },
   { name: "keyFactRecall", label: "key-fact recall", higherIsBetter: true, unit: "" },
+  { name: "answerTokenRecall", label: "answer token recall", higherIsBetter: true, unit: "" },
   { name: "citationPrecision", label: "citation precision", higherIsBetter: true, unit: "" },
-  { name: "abstentionAccuracy", label: "abstention accuracy", higherIsBetter: true, unit: "" },
-  { name: "falseAbstentionRate", label: "false-abstention rate", higherIsBetter: false, unit: "" },
+  {
+    name: "abstentionAccuracy",
+    label: "refusals on unanswerable",
+    higherIsBetter: true,
+    unit: "",
+  },
+  { name: "falseAbstentionRate", label: "false refusals", higherIsBetter: false, unit: "" },
   { name: "searchP50Ms", label: "search p50", higherIsBetter: false, unit: "ms" },
   { name: "searchP95Ms", label: "search p95", higherIsBetter: false, unit: "ms" },
   { name: "askP50Ms", label: "ask p50", higherIsBetter: false, unit: "ms" },
@@ -33,11 +40,20 @@ export const METRICS: {
 ];
 
 const MetricName = z.enum(METRICS.map((metric) => metric.name) as [MetricName, ...MetricName[]]);
-export const Thresholds = z
+const CorpusThresholds = z
   .object({
-    split: z.enum(["dev", "test", "all"]),
+    /** The golden split the bounds were measured on (fixtures/docs only). */
+    split: z.enum(["dev", "test", "all"]).optional(),
     minimum: z.partialRecord(MetricName, z.number()),
     maximum: z.partialRecord(MetricName, z.number()),
+  })
+  .strict();
+export type CorpusThresholds = z.infer<typeof CorpusThresholds>;
+export const Thresholds = z
+  .object({
+    /** How far hybrid nDCG@10 may fall below BM25 alone on any corpus. */
+    hybridBelowBm25: z.number().min(0),
+    corpora: z.record(z.string(), CorpusThresholds),
   })
   .strict();
 export type Thresholds = z.infer<typeof Thresholds>;
@@ -50,12 +66,17 @@ export async function loadThresholds(file = THRESHOLDS_FILE): Promise<Thresholds
 }
 
 /** One message per metric outside its bound; empty when the run passes. */
-export function checkThresholds(metrics: GoldenMetrics, thresholds: Thresholds): string[] {
+export function checkThresholds(metrics: GoldenMetrics, thresholds: CorpusThresholds): string[] {
   const failures: string[] = [];
   for (const { name, label } of METRICS) {
     const value = metrics[name];
     const minimum = thresholds.minimum[name];
     const maximum = thresholds.maximum[name];
+    if (minimum === undefined && maximum === undefined) continue;
+    if (value === null) {
+      failures.push(`${name} (${label}) was not measured: these questions cannot measure it`);
+      continue;
+    }
     if (minimum !== undefined && value < minimum) {
       failures.push(`${name} (${label}) = ${format(value)} is below its threshold ${minimum}`);
     }
@@ -66,13 +87,26 @@ export function checkThresholds(metrics: GoldenMetrics, thresholds: Thresholds):
   return failures;
 }
 
+/** The fusion gate: hybrid must not lose more than `tolerance` nDCG@10 to its own BM25 leg. */
+export function checkFusion(report: Pick<GoldenReport, "legs">, tolerance: number): string[] {
+  const { hybrid, bm25 } = report.legs;
+  if (hybrid.ndcgAt10 >= bm25.ndcgAt10 - tolerance) return [];
+  return [
+    `hybrid nDCG@10 = ${format(hybrid.ndcgAt10)} is more than ${tolerance} below BM25 alone (${format(bm25.ndcgAt10)})`,
+  ];
+}
+
 function format(value: number): string {
   return Number.isInteger(value) ? String(value) : value.toFixed(3);
 }
 
-/** A file-name-safe label for a run: embedder and answer mode. */
+function cell(value: number | null): string {
+  return value === null ? "—" : format(value);
+}
+
+/** A file-name-safe label for a run: corpus, embedder, answer mode and split. */
 export function configLabel(report: GoldenReport): string {
-  return `${report.config.embedder}-${report.config.answerModes.join("+") || "none"}-${report.config.split}`
+  return `${report.config.corpus}-${report.config.embedder}-${report.config.answerModes.join("+") || "none"}${report.config.split ? `-${report.config.split}` : ""}`
     .toLowerCase()
     .replace(/[^a-z0-9]+/g, "-")
     .replace(/^-|-$/g, "");
@@ -92,8 +126,9 @@ export async function writeResults(
 
 export function formatMarkdown(report: GoldenReport): string {
   const { config, questions, corpus } = report;
+  const legNames = Object.keys(LEGS) as Leg[];
   const lines = [
-    `# Golden eval: ${config.split} split`,
+    `# Eval: ${config.corpus}${config.split ? ` (${config.split} split)` : ""}`,
     "",
     `${questions.total} questions (${questions.answerable} answerable, ${questions.unanswerable} unanswerable) over ${corpus.documents} documents / ${corpus.chunks} chunks; embedder \`${config.embedder}\`, answers \`${config.answerModes.join(", ")}\`, ${report.createdAt}.`,
     "",
@@ -101,25 +136,37 @@ export function formatMarkdown(report: GoldenReport): string {
     "| --- | ---: |",
     ...METRICS.map(
       ({ name, label, unit }) =>
-        `| ${label} | ${format(report.metrics[name])}${unit ? ` ${unit}` : ""} |`,
+        `| ${label} | ${cell(report.metrics[name])}${unit ? ` ${unit}` : ""} |`,
+    ),
+    "",
+    "Retrieval by leg (BM25 only, vector only, hybrid as configured):",
+    "",
+    `| metric | ${legNames.join(" | ")} |`,
+    `| --- | ${legNames.map(() => "---:").join(" | ")} |`,
+    ...METRICS.filter(({ name }) => name in report.legs.hybrid).map(
+      ({ name, label }) =>
+        `| ${label} | ${legNames.map((leg) => cell(report.legs[leg][name as keyof GoldenReport["legs"][Leg]])).join(" | ")} |`,
     ),
     "",
   ];
   const misses = report.results.filter(
     (result) =>
-      (result.answerable && (result.reciprocalRank === 0 || (result.keyFactRecall ?? 0) < 1)) ||
+      (result.answerable &&
+        (result.reciprocalRank === 0 ||
+          result.abstained ||
+          (result.keyFactRecall !== null && result.keyFactRecall < 1))) ||
       (!result.answerable && !result.abstained),
   );
   if (misses.length > 0) {
     lines.push(
       "## Misses",
       "",
-      "| id | answerable | MRR | key facts | abstained |",
-      "| --- | --- | ---: | ---: | --- |",
+      "| id | answerable | MRR | key facts | answer tokens | abstained |",
+      "| --- | --- | ---: | ---: | ---: | --- |",
     );
     for (const miss of misses) {
       lines.push(
-        `| ${miss.id} | ${miss.answerable} | ${format(miss.reciprocalRank)} | ${miss.keyFactRecall === null ? "" : format(miss.keyFactRecall)} | ${miss.abstained} |`,
+        `| ${miss.id} | ${miss.answerable} | ${format(miss.reciprocalRank)} | ${cell(miss.keyFactRecall)} | ${cell(miss.answerTokenRecall)} | ${miss.abstained} |`,
       );
     }
     lines.push("");
@@ -128,8 +175,8 @@ export function formatMarkdown(report: GoldenReport): string {
 }
 
 const SavedReport = z.object({
-  config: z.object({ split: z.string(), embedder: z.string() }).loose(),
-  metrics: z.record(z.string(), z.number()),
+  config: z.object({ embedder: z.string() }).loose(),
+  metrics: z.record(z.string(), z.number().nullable()),
 });
 
 export async function loadReport(file: string): Promise<z.infer<typeof SavedReport>> {
@@ -149,8 +196,8 @@ export interface MetricDelta {
 }
 
 export function compareMetrics(
-  before: Partial<Record<MetricName, number>>,
-  after: Partial<Record<MetricName, number>>,
+  before: Partial<Record<MetricName, number | null>>,
+  after: Partial<Record<MetricName, number | null>>,
 ): MetricDelta[] {
   return METRICS.map(({ name, label, higherIsBetter }) => {
     const left = before[name] ?? null;

@@ -177,26 +177,31 @@ describe("limits", () => {
     expect(Number(retryAfter)).toBeLessThanOrEqual(60);
   });
 
-  it("answers 429 once the daily token quota is used", async () => {
-    const { key, info } = await createApiKey(database.db, {
-      name: "quota",
-      scopes: ["ask"],
-      dailyTokenLimit: 1000,
-    });
+  it("answers 429 once the daily token quota is used, counting answers logged earlier today", async () => {
     const question = { question: "How many PTO days do I get?", collection: "handbook" };
-    expect((await call("/v1/ask", { key, body: question })).status).toBe(200);
-    await database.db.insert(queries).values({
-      id: "qry_quota_test",
-      collection: "handbook",
-      question: "earlier",
-      answer: "earlier",
-      abstained: false,
-      mode: "llm",
-      promptTokens: 900,
-      completionTokens: 200,
-      keyId: info.id,
-    });
-    const limited = await call("/v1/ask", { key, body: question });
+    const keyWithUsage = async (name: string, tokens: number) => {
+      const { key, info } = await createApiKey(database.db, {
+        name,
+        scopes: ["ask"],
+        dailyTokenLimit: 1000,
+      });
+      await database.db.insert(queries).values({
+        id: `qry_${name}`,
+        collection: "handbook",
+        question: "earlier",
+        answer: "earlier",
+        abstained: false,
+        mode: "llm",
+        promptTokens: tokens - 200,
+        completionTokens: 200,
+        keyId: info.id,
+      });
+      return key;
+    };
+    const underQuota = await keyWithUsage("quota-under", 900);
+    expect((await call("/v1/ask", { key: underQuota, body: question })).status).toBe(200);
+    const overQuota = await keyWithUsage("quota-over", 1100);
+    const limited = await call("/v1/ask", { key: overQuota, body: question });
     expect(limited.status).toBe(429);
     expect(await limited.json()).toMatchObject({ code: "rate_limited" });
     expect(Number(limited.headers.get("retry-after"))).toBeGreaterThan(0);

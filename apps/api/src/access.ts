@@ -1,73 +1,105 @@
-// Authentication, authorisation and per-key limits for /v1 routes, decided from method and path.
+// Authentication, failed-auth limits and the access rules routes declare next to their handlers (scope, collections).
+import { getConnInfo } from "@hono/node-server/conninfo";
 import {
   authenticate,
   authorize,
-  checkTokenQuota,
   consumeRateLimit,
+  countAuthFailure,
   type LoreContext,
   LoreError,
   type Scope,
 } from "@lore/core";
-import type { MiddlewareHandler } from "hono";
+import type { Context, MiddlewareHandler } from "hono";
 import type { AppEnv } from "./env";
 
-interface Requirement {
-  scope?: Scope;
-  /** Where the collection named by the request is found, when the route acts on one. */
-  collectionFrom?: "body" | "path";
+/** Wrong keys one client address may present per minute before its requests get 429. */
+export const DEFAULT_FAILED_AUTH_PER_MINUTE = 20;
+
+/** The peer's address; "unknown" when the app is driven without a socket (app.request in tests). */
+function clientAddress(c: Context<AppEnv>): string {
+  try {
+    return getConnInfo(c).remote.address ?? "unknown";
+  } catch {
+    return "unknown";
+  }
 }
 
-// Route → what a key needs. Listing collections needs only a valid key (the list is filtered).
-function requirementFor(method: string, path: string): Requirement {
-  if (path === "/v1/ask" || path === "/v1/feedback")
-    return { scope: "ask", collectionFrom: "body" };
-  if (path === "/v1/search") return { scope: "search", collectionFrom: "body" };
-  if (path.startsWith("/v1/ingest-jobs")) {
-    return method === "POST" ? { scope: "ingest", collectionFrom: "body" } : { scope: "ingest" };
-  }
-  if (/^\/v1\/collections\/[^/]+\/documents$/.test(path)) {
-    return { scope: "ingest", collectionFrom: "path" };
-  }
-  if (path.startsWith("/v1/keys")) return { scope: "admin" };
-  return {};
-}
-
-export function accessControl(context: LoreContext): MiddlewareHandler<AppEnv> {
+/**
+ * Authenticates every /v1 request (LORE_AUTH=required) and counts it against the key's rate
+ * limit. Wrong keys are counted per client address in the database, so the limit holds across
+ * replicas: past `failedAuthPerMinute` in a minute the address gets 429 with Retry-After, and this
+ * process refuses it without checking any key (a valid one too) until the minute ends. Requests
+ * without a key are answered 401 and not counted: a browser opening the page has none yet.
+ */
+export function authentication(
+  context: LoreContext,
+  options: { failedAuthPerMinute?: number } = {},
+): MiddlewareHandler<AppEnv> {
+  const limit = options.failedAuthPerMinute ?? DEFAULT_FAILED_AUTH_PER_MINUTE;
+  const blockedUntil = new Map<string, number>();
+  const tooMany = (retryAfterSeconds: number) =>
+    new LoreError("rate_limited", "Too many requests with a wrong API key from this address.", {
+      retryAfterSeconds,
+    });
   return async (c, next) => {
+    const client = clientAddress(c);
+    const until = blockedUntil.get(client);
+    if (until !== undefined) {
+      const left = until - Date.now();
+      if (left > 0) throw tooMany(Math.ceil(left / 1000));
+      blockedUntil.delete(client);
+    }
     const header = c.req.header("authorization") ?? "";
     const token = /^Bearer\s+(\S+)$/i.exec(header)?.[1];
-    const principal = token ? await authenticate(context.db, token) : undefined;
-    if (!principal) {
+    if (!token && header === "") {
       throw new LoreError(
         "unauthorized",
-        token
-          ? "The API key is not valid."
-          : "An API key is required: send Authorization: Bearer <key>.",
+        "An API key is required: send Authorization: Bearer <key>.",
       );
     }
-    c.set("principal", principal);
-    const requirement = requirementFor(c.req.method, c.req.path);
-    if (requirement.scope) {
-      authorize(principal, requirement.scope, await requestedCollection(c, requirement));
+    const principal = token ? await authenticate(context.db, token) : undefined;
+    if (!principal) {
+      const failures = await countAuthFailure(context.db, client);
+      if (failures.count > limit) {
+        if (blockedUntil.size > 10_000) {
+          for (const [address, end] of blockedUntil)
+            if (end <= Date.now()) blockedUntil.delete(address);
+        }
+        blockedUntil.set(client, Date.now() + failures.retryAfterSeconds * 1000);
+        throw tooMany(failures.retryAfterSeconds);
+      }
+      throw new LoreError("unauthorized", "The API key is not valid.");
     }
+    c.set("principal", principal);
     await consumeRateLimit(context.db, principal);
-    if (c.req.path === "/v1/ask") await checkTokenQuota(context.db, principal);
     await next();
   };
 }
 
-async function requestedCollection(
-  c: Parameters<MiddlewareHandler<AppEnv>>[0],
-  requirement: Requirement,
-): Promise<string | undefined> {
-  if (requirement.collectionFrom === "path") {
-    return decodeURIComponent(c.req.path.split("/")[3] ?? "");
+/**
+ * A route's declared scope, as route middleware (createRoute's `middleware`): 403 for a key
+ * without it. With auth off there is no key and nothing to check.
+ */
+export function requireScope(scope: Scope): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    const principal = c.get("principal");
+    if (principal) authorize(principal, scope);
+    await next();
+  };
+}
+
+/** A collection the request names itself (ask, search, writes): 403 outside the key's collections. */
+export function useCollection(c: Context<AppEnv>, collection: string): void {
+  const allowed = c.get("principal")?.collections;
+  if (allowed && !allowed.includes(collection)) {
+    throw new LoreError("forbidden", `This API key may not use collection "${collection}".`);
   }
-  if (requirement.collectionFrom !== "body" || c.req.path === "/v1/feedback") return undefined;
-  // Hono caches the parsed body, so the route's validator reads it again for free; a body that
-  // does not parse is left for the validator to reject with a 400.
-  const body: unknown = await c.req.json().catch(() => undefined);
-  if (typeof body !== "object" || body === null) return undefined;
-  const collection = (body as { collection?: unknown }).collection;
-  return typeof collection === "string" ? collection : "default";
+}
+
+/**
+ * The collections whose resources (jobs, answers) the key may see; null: all. Routes answer
+ * 404 for the others, as for ids that do not exist, so their existence does not leak.
+ */
+export function visibleCollections(c: Context<AppEnv>): readonly string[] | null {
+  return c.get("principal")?.collections ?? null;
 }

@@ -9,10 +9,11 @@ import { requestId } from "hono/request-id";
 import { routePath } from "hono/route";
 import { timeout } from "hono/timeout";
 import type { Logger } from "pino";
-import { accessControl } from "./access";
+import { authentication } from "./access";
 import type { AppEnv } from "./env";
+import { hostGuard } from "./host-guard";
 import { createMetrics } from "./metrics";
-import { classify, problemResponse, validationProblem } from "./problem";
+import { classify, logFailure, problemResponse, validationProblem } from "./problem";
 import { askRoutes } from "./routes/ask";
 import { collectionRoutes } from "./routes/collections";
 import { documentRoutes } from "./routes/documents";
@@ -21,6 +22,7 @@ import { healthRoutes } from "./routes/health";
 import { ingestJobRoutes } from "./routes/ingest-jobs";
 import { keyRoutes } from "./routes/keys";
 import { searchRoutes } from "./routes/search";
+import { textHygiene } from "./text-hygiene";
 import { webRoutes } from "./web/web-routes";
 
 export interface AppOptions {
@@ -32,6 +34,12 @@ export interface AppOptions {
   corsOrigins?: readonly string[];
   /** Folders POST /v1/ingest-jobs may read (LORE_INGEST_ROOTS); none: folder ingest over HTTP is refused. */
   ingestRoots?: readonly string[];
+  /** Folders only one collection may ingest (LORE_COLLECTION_INGEST_ROOTS), by collection. */
+  collectionIngestRoots?: Readonly<Record<string, readonly string[]>>;
+  /** With auth off, Host names served besides loopback ones (LORE_ALLOWED_HOSTS); "*": any. */
+  allowedHosts?: readonly string[];
+  /** Wrong API keys one address may present per minute before 429 (auth required). */
+  failedAuthPerMinute?: number;
   /** Largest request body accepted, in bytes. */
   maxBodyBytes?: number;
   /** A /v1 request still unanswered after this long gets a 504 (LORE_REQUEST_TIMEOUT_MS). */
@@ -91,6 +99,15 @@ export function createApp(options: AppOptions): OpenAPIHono<AppEnv> {
       "request",
     );
   });
+  // Without keys, anything that reaches the port is trusted: only let this machine's names and pages in.
+  if (options.auth !== "required") {
+    app.use(
+      hostGuard({
+        ...(options.allowedHosts ? { allowedHosts: options.allowedHosts } : {}),
+        ...(options.corsOrigins ? { corsOrigins: options.corsOrigins } : {}),
+      }),
+    );
+  }
   if (options.corsOrigins && options.corsOrigins.length > 0) {
     app.use(
       "/v1/*",
@@ -111,7 +128,18 @@ export function createApp(options: AppOptions): OpenAPIHono<AppEnv> {
         new HTTPException(504, { message: `The request took longer than ${requestTimeoutMs} ms.` }),
     ),
   );
-  if (options.auth === "required") app.use("/v1/*", accessControl(context));
+  if (options.auth === "required") {
+    app.use(
+      "/v1/*",
+      authentication(
+        context,
+        options.failedAuthPerMinute === undefined
+          ? {}
+          : { failedAuthPerMinute: options.failedAuthPerMinute },
+      ),
+    );
+  }
+  app.use("/v1/*", textHygiene());
   app.use("/v1/ask", async (c, next) => {
     c.set("observeAnswer", (response) =>
       metrics.observeAnswer(response, options.chatModel ?? "none"),
@@ -123,7 +151,15 @@ export function createApp(options: AppOptions): OpenAPIHono<AppEnv> {
   app.route("/", askRoutes(context));
   app.route("/", searchRoutes(context));
   app.route("/", collectionRoutes(context));
-  app.route("/", ingestJobRoutes(context, { roots: options.ingestRoots ?? [] }));
+  app.route(
+    "/",
+    ingestJobRoutes(context, {
+      roots: {
+        shared: options.ingestRoots ?? [],
+        byCollection: options.collectionIngestRoots ?? {},
+      },
+    }),
+  );
   app.route("/", documentRoutes(context));
   app.route("/", feedbackRoutes(context));
   app.route("/", keyRoutes(context));
@@ -144,9 +180,7 @@ export function createApp(options: AppOptions): OpenAPIHono<AppEnv> {
   );
   app.onError((error, c) => {
     const problem = classify(error);
-    if (problem.code === "internal" || problem.code === "provider_unavailable") {
-      logger.error({ requestId: c.get("requestId"), err: error }, "request failed");
-    }
+    logFailure(logger, c.get("requestId"), error, problem.code);
     return problemResponse(c, problem.code, problem.detail, problem.retryAfterSeconds);
   });
   return app;

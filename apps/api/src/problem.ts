@@ -1,9 +1,10 @@
 // Maps domain errors to HTTP problem+json responses (RFC 9457): one place for codes and statuses.
-import { type ErrorCode, LoreError } from "@lore/core";
+import { describeError, type ErrorCode, isConnectionError, LoreError } from "@lore/core";
 import { ProviderError } from "@lore/providers";
 import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
+import type { Logger } from "pino";
 import { z } from "zod";
 
 export const STATUS_BY_CODE: Record<ErrorCode, ContentfulStatusCode> = {
@@ -64,13 +65,17 @@ export function problemResponse(
   return context.body(JSON.stringify(body), status, headers);
 }
 
+/** A database restart or failover takes a few seconds; clients retry after this long. */
+export const DATABASE_RETRY_AFTER_SECONDS = 2;
+
 /** Turns anything thrown into a problem; never leaks SQL or stack traces. */
 export function classify(error: unknown): {
   code: ErrorCode;
   detail: string;
   retryAfterSeconds?: number;
 } {
-  if (error instanceof LoreError) {
+  // A LoreError with a code of its own says what went wrong; an "internal" one may wrap an outage.
+  if (error instanceof LoreError && error.code !== "internal") {
     return {
       code: error.code,
       detail: error.message,
@@ -86,6 +91,15 @@ export function classify(error: unknown): {
       retryAfterSeconds: 5,
     };
   }
+  // Checked after ProviderError: a provider's refused socket is not the database's.
+  if (isConnectionError(error)) {
+    return {
+      code: "unavailable",
+      detail: "The database is unreachable right now. Try again shortly.",
+      retryAfterSeconds: DATABASE_RETRY_AFTER_SECONDS,
+    };
+  }
+  if (error instanceof LoreError) return { code: error.code, detail: error.message };
   if (error instanceof HTTPException) {
     const code: ErrorCode =
       error.status === 413
@@ -98,6 +112,25 @@ export function classify(error: unknown): {
     return { code, detail: error.message || TITLE_BY_CODE[code] };
   }
   return { code: "internal", detail: "An unexpected error occurred; it has been logged." };
+}
+
+/**
+ * Logs a failed request by code and a short message, never the error itself: drizzle's message
+ * carries the SQL and every parameter (document text, questions, key hashes). Bad requests are
+ * the client's business and are not logged; an unreachable database is a warning (it recovers).
+ */
+export function logFailure(
+  logger: Logger,
+  requestId: string | undefined,
+  error: unknown,
+  code: ErrorCode,
+): void {
+  const fields = { requestId, error: describeError(error) };
+  if (code === "internal" || code === "provider_unavailable") {
+    logger.error(fields, "request failed");
+  } else if (code === "unavailable") {
+    logger.warn(fields, "request failed: the database is unreachable");
+  }
 }
 
 /** Validation hook for zod-openapi routes: the first issues, readably. */

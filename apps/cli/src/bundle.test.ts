@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
+import { onePagePdf } from "@lore/core/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
 
@@ -33,6 +34,8 @@ beforeAll(async () => {
     path.join(folder, "bikes.md"),
     "# Bike room\n\nThe bike room under building C opens with code 4411.\n",
   );
+  // Read in a worker thread whose file the bundle must find (pdf-text.ts, pdf-worker.mjs).
+  await writeFile(path.join(folder, "pump.pdf"), onePagePdf("The bike pump hangs by the door."));
 });
 afterAll(async () => {
   await rm(folder, { recursive: true, force: true });
@@ -47,7 +50,8 @@ describe("the bundled CLI", () => {
     const ingested = await lore(["ingest", folder, "--collection", "bikes", "--json"], env);
     expect(JSON.parse(ingested.stdout)).toMatchObject({
       collection: "bikes",
-      documents: { added: 1 },
+      documents: { added: 2 },
+      skipped: [],
     });
     const searched = await lore(
       ["search", "bike room code", "--collection", "bikes", "--json"],

@@ -101,6 +101,10 @@ export function createProgram(): Command {
       "--split <split>",
       "golden: dev, test or all (default all); beir: the qrels file (default test)",
     )
+    .option(
+      "--corpus <names>",
+      "golden: comma-separated docs, docs-paraphrase, aws (default all; aws needs ../shared/evaldata or LORE_EVALDATA_DIR)",
+    )
     .addOption(topKOption())
     .option("--check", "exit 1 when a golden metric is outside evals/thresholds.json")
     .option("--thresholds <file>", "thresholds file for --check (default evals/thresholds.json)")

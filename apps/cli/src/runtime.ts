@@ -1,7 +1,12 @@
 // The CLI's composition root: config → database (migrated) → embedder, chat model → LoreContext.
 import type { Config } from "@lore/config";
-import type { AnsweringSettings, LoreContext, ProcessJobOptions } from "@lore/core";
-import type { Database } from "@lore/db";
+import {
+  type AnsweringSettings,
+  type LoreContext,
+  type ProcessJobOptions,
+  retrievalOverrides,
+} from "@lore/core";
+import { type Database, describeError } from "@lore/db";
 import {
   type ChatModel,
   createLocalEmbedder,
@@ -10,6 +15,7 @@ import {
   type Embedder,
 } from "@lore/providers";
 import type { Command } from "commander";
+import type { Logger } from "pino";
 import { openMigratedDatabase } from "./database";
 import { resolveConfig } from "./shared";
 
@@ -69,6 +75,7 @@ export async function createContext(config: Config, database: Database): Promise
     db: database.db,
     embedder: await createEmbedder(config),
     vectorIndex: config.vectorIndex,
+    retrieval: retrievalOverrides(config.retrieval),
     ...chatContext(config),
   };
 }
@@ -81,6 +88,32 @@ export function ingestSettings(config: Config): NonNullable<ProcessJobOptions["i
     maxFileBytes: config.ingest.maxFileBytes,
     ...(config.embed.concurrency ? { embedConcurrency: config.embed.concurrency } : {}),
   };
+}
+
+/** At most one log line per this long about broken connections: an outage breaks every one. */
+const CONNECTION_LOG_INTERVAL_MS = 5000;
+
+/**
+ * Logs broken database connections for a long-running process (serve, worker) by code and
+ * message only. The pool has already dropped them and reconnects on next use; requests made
+ * meanwhile answer 503 and the worker waits, so this is a warning, not a reason to exit.
+ */
+export function logConnectionErrors(database: Database, logger: Logger): () => void {
+  let lastLoggedAt = 0;
+  let unlogged = 0;
+  return database.onConnectionError((error) => {
+    const now = Date.now();
+    if (now - lastLoggedAt < CONNECTION_LOG_INTERVAL_MS) {
+      unlogged += 1;
+      return;
+    }
+    logger.warn(
+      { error: describeError(error), alsoBroken: unlogged },
+      "a database connection broke; reconnecting on next use",
+    );
+    lastLoggedAt = now;
+    unlogged = 0;
+  });
 }
 
 export async function openRuntime(config: Config): Promise<Runtime> {

@@ -3,7 +3,9 @@ import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
 import { setTimeout as sleep } from "node:timers/promises";
 import {
+  describeError,
   INGEST_JOBS_CHANNEL,
+  isConnectionError,
   type LoreContext,
   type ProcessJobOptions,
   processNextIngestJob,
@@ -51,9 +53,14 @@ export function runWorker(context: LoreContext, options: WorkerOptions = {}): Ru
     wake = new AbortController();
   };
   const listening = options.listen?.(INGEST_JOBS_CHANNEL, nudge).catch((error: unknown) => {
-    logger?.warn({ err: error, workerId: id }, "cannot listen for new jobs; polling only");
+    logger?.warn(
+      { error: describeError(error), workerId: id },
+      "cannot listen for new jobs; polling only",
+    );
     return undefined;
   });
+  // Shared by the slots: the first to fail on an outage says so, the first to succeed after says so.
+  let unreachable = false;
   const slot = async (): Promise<void> => {
     while (!stopping.signal.aborted) {
       const woken = wake.signal;
@@ -64,14 +71,32 @@ export function runWorker(context: LoreContext, options: WorkerOptions = {}): Ru
         ...(options.ingest ? { ingest: options.ingest } : {}),
         ...(options.retry ? { retry: options.retry } : {}),
       }).catch((error: unknown) => {
-        // The database is unreachable or similar: keep polling, the queue keeps the jobs.
-        logger?.error({ err: error, workerId: id }, "could not claim or run a job");
+        // The database is unreachable or similar: keep polling, the queue keeps the jobs. An
+        // outage is logged once, not at every poll, and never with the query's parameters.
+        if (!isConnectionError(error)) {
+          logger?.error(
+            { error: describeError(error), workerId: id },
+            "could not claim or run a job",
+          );
+        } else if (!unreachable) {
+          logger?.warn(
+            { error: describeError(error), workerId: id },
+            "the database is unreachable; polling until it is back",
+          );
+        }
+        unreachable ||= isConnectionError(error);
         return null;
       });
+      if (outcome !== null && unreachable) {
+        unreachable = false;
+        logger?.info({ workerId: id }, "the database is reachable again");
+      }
       if (outcome) {
         const { job, status, error } = outcome;
         const fields = { jobId: job.id, attempt: job.attempts, status, workerId: id };
-        if (error) logger?.warn({ ...fields, error }, "ingest job did not succeed");
+        if (status === "lost") {
+          logger?.warn({ ...fields, error }, "ingest job lost its lease; another worker has it");
+        } else if (error) logger?.warn({ ...fields, error }, "ingest job did not succeed");
         else logger?.info(fields, "ingest job finished");
         continue;
       }

@@ -55,6 +55,31 @@ describe("loadConfig", () => {
     });
   });
 
+  it("reads the retrieval settings, leaving unset ones to the embedder's defaults", () => {
+    expect(loadConfig({}).retrieval).toEqual({});
+    expect(
+      loadConfig({
+        LORE_RETRIEVAL_VECTOR_WEIGHT: "0.05",
+        LORE_RETRIEVAL_TEXT_WEIGHT: "1",
+        LORE_RETRIEVAL_CANDIDATES: "80",
+        LORE_RETRIEVAL_RRF_K: "20",
+        LORE_RETRIEVAL_BM25_K1: "1.2",
+        LORE_RETRIEVAL_BM25_B: "0.75",
+      }).retrieval,
+    ).toEqual({
+      vectorWeight: 0.05,
+      textWeight: 1,
+      candidates: 80,
+      rrfK: 20,
+      bm25K1: 1.2,
+      bm25B: 0.75,
+    });
+    expect(() => loadConfig({ LORE_RETRIEVAL_BM25_B: "2" })).toThrow(/LORE_RETRIEVAL_BM25_B/);
+    expect(() =>
+      loadConfig({ LORE_RETRIEVAL_VECTOR_WEIGHT: "0", LORE_RETRIEVAL_TEXT_WEIGHT: "0" }),
+    ).toThrow(/LORE_RETRIEVAL_TEXT_WEIGHT=0/);
+  });
+
   it("reads hnsw.ef_search, leaving it unset for the database default", () => {
     expect(loadConfig({ LORE_HNSW_EF_SEARCH: "200" }).hnswEfSearch).toBe(200);
     expect(loadConfig({}).hnswEfSearch).toBeUndefined();

@@ -15,6 +15,12 @@ const optionalInteger = (min: number, max: number) =>
     z.coerce.number().int().min(min).max(max).optional(),
   );
 
+const optionalNumber = (min: number, max: number) =>
+  z.preprocess(
+    (value) => (typeof value === "string" && value.trim() === "" ? undefined : value),
+    z.coerce.number().min(min).max(max).optional(),
+  );
+
 /** USD per million prompt (`input`) and completion (`output`) tokens, by model name. */
 const ChatPrices = z.record(
   z.string().min(1),
@@ -78,6 +84,45 @@ const Environment = z.object({
   LORE_INGEST_EXCLUDE: optionalString,
   LORE_WORKER_CONCURRENCY: optionalInteger(1, 64),
   LORE_WORKER_LEASE_SECONDS: optionalInteger(1, 3600),
+  LORE_ALLOWED_HOSTS: optionalString.pipe(
+    z
+      .string()
+      .transform((value) =>
+        value
+          .split(",")
+          .map((host) => host.trim().toLowerCase())
+          .filter((host) => host !== ""),
+      )
+      .pipe(
+        z.array(
+          z
+            .string()
+            .regex(
+              /^(\*|[a-z0-9.-]+|\[[0-9a-f:.]+\]|[0-9a-f:.]+)$/,
+              "each entry must be a host name or address without scheme or port, or *",
+            )
+            .transform((host) => host.replace(/^\[(.*)\]$/, "$1")),
+        ),
+      )
+      .optional(),
+  ),
+  LORE_COLLECTION_INGEST_ROOTS: optionalString.pipe(
+    z
+      .string()
+      .transform((value) => value.split(path.delimiter).filter((entry) => entry.trim() !== ""))
+      .pipe(
+        z.array(
+          z
+            .string()
+            .regex(/^[a-z0-9][a-z0-9_-]*=.+$/, "each entry must be collection=/absolute/folder")
+            .refine(
+              (entry) => path.isAbsolute(entry.slice(entry.indexOf("=") + 1)),
+              "each folder must be an absolute path",
+            ),
+        ),
+      )
+      .optional(),
+  ),
   LORE_CORS_ORIGINS: optionalString.pipe(
     z
       .string()
@@ -93,6 +138,12 @@ const Environment = z.object({
   LORE_EMBED_BATCH_SIZE: optionalInteger(1, 2048),
   LORE_EMBED_CONCURRENCY: optionalInteger(1, 64),
   LORE_DB_POOL_SIZE: optionalInteger(1, 1000),
+  LORE_RETRIEVAL_CANDIDATES: optionalInteger(1, 10_000),
+  LORE_RETRIEVAL_RRF_K: optionalInteger(0, 10_000),
+  LORE_RETRIEVAL_VECTOR_WEIGHT: optionalNumber(0, 100),
+  LORE_RETRIEVAL_TEXT_WEIGHT: optionalNumber(0, 100),
+  LORE_RETRIEVAL_BM25_K1: optionalNumber(0, 10),
+  LORE_RETRIEVAL_BM25_B: optionalNumber(0, 1),
 });
 
 type LogLevel = "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
@@ -139,11 +190,24 @@ export interface Config {
   worker: { concurrency: number; leaseSeconds: number };
   /** Browser origins allowed to call the API; empty: no CORS headers. */
   corsOrigins: string[];
+  /** With auth off, Host names served besides localhost, 127.0.0.0/8 and ::1; "*": any. */
+  allowedHosts: string[];
+  /** Folders only one collection may ingest over HTTP, by collection (besides the shared `ingest.roots`). */
+  collectionIngestRoots: Record<string, string[]>;
   requestTimeoutMs: number;
   /** hnsw.ef_search of every database session; unset: the measured default in @lore/db. */
   hnswEfSearch?: number;
   /** How HNSW indexes are built; unset values: DEFAULT_VECTOR_INDEX in @lore/db. */
   vectorIndex: { m?: number; efConstruction?: number; buildMemoryMb?: number };
+  /** Hybrid retrieval's fusion and BM25; unset values: the embedder's defaults in @lore/core. */
+  retrieval: {
+    candidates?: number;
+    rrfK?: number;
+    vectorWeight?: number;
+    textWeight?: number;
+    bm25K1?: number;
+    bm25B?: number;
+  };
 }
 
 /** Values from CLI flags; they win over the environment. */
@@ -238,6 +302,8 @@ export function loadConfig(
       leaseSeconds: env.LORE_WORKER_LEASE_SECONDS ?? 30,
     },
     corsOrigins: env.LORE_CORS_ORIGINS ?? [],
+    allowedHosts: env.LORE_ALLOWED_HOSTS ?? [],
+    collectionIngestRoots: collectionRoots(env.LORE_COLLECTION_INGEST_ROOTS ?? []),
     requestTimeoutMs: env.LORE_REQUEST_TIMEOUT_MS ?? 60_000,
     ...(env.LORE_HNSW_EF_SEARCH === undefined ? {} : { hnswEfSearch: env.LORE_HNSW_EF_SEARCH }),
     vectorIndex: {
@@ -249,9 +315,39 @@ export function loadConfig(
         ? {}
         : { buildMemoryMb: env.LORE_HNSW_BUILD_MEMORY_MB }),
     },
+    retrieval: retrievalConfig(env),
   };
   if (env.DATABASE_URL) config.databaseUrl = env.DATABASE_URL;
   return config;
+}
+
+function collectionRoots(entries: readonly string[]): Record<string, string[]> {
+  const roots: Record<string, string[]> = {};
+  for (const entry of entries) {
+    const split = entry.indexOf("=");
+    const collection = entry.slice(0, split);
+    roots[collection] = [...(roots[collection] ?? []), entry.slice(split + 1)];
+  }
+  return roots;
+}
+
+function retrievalConfig(env: z.infer<typeof Environment>): Config["retrieval"] {
+  if (env.LORE_RETRIEVAL_VECTOR_WEIGHT === 0 && env.LORE_RETRIEVAL_TEXT_WEIGHT === 0) {
+    throw new ConfigError(
+      "Invalid configuration: LORE_RETRIEVAL_TEXT_WEIGHT=0: one of LORE_RETRIEVAL_VECTOR_WEIGHT and LORE_RETRIEVAL_TEXT_WEIGHT must be above 0",
+    );
+  }
+  const entries = {
+    candidates: env.LORE_RETRIEVAL_CANDIDATES,
+    rrfK: env.LORE_RETRIEVAL_RRF_K,
+    vectorWeight: env.LORE_RETRIEVAL_VECTOR_WEIGHT,
+    textWeight: env.LORE_RETRIEVAL_TEXT_WEIGHT,
+    bm25K1: env.LORE_RETRIEVAL_BM25_K1,
+    bm25B: env.LORE_RETRIEVAL_BM25_B,
+  };
+  return Object.fromEntries(
+    Object.entries(entries).filter(([, value]) => value !== undefined),
+  ) as Config["retrieval"];
 }
 
 function globList(value: string | undefined): string[] {

@@ -2,6 +2,7 @@
 import type { LoreDb, VectorIndexSettings } from "@lore/db";
 import type { ChatModel, Embedder } from "@lore/providers";
 import type { AnsweringSettings } from "./answering/settings";
+import type { RetrievalOverrides } from "./retrieval/retrieval-settings";
 
 export interface LoreContext {
   db: LoreDb;
@@ -12,4 +13,6 @@ export interface LoreContext {
   answering?: Partial<AnsweringSettings>;
   /** Overrides of DEFAULT_VECTOR_INDEX for the HNSW indexes ingestion creates. */
   vectorIndex?: Partial<VectorIndexSettings>;
+  /** Overrides of the embedder's default retrieval settings (fusion weights, RRF k, BM25). */
+  retrieval?: RetrievalOverrides;
 }

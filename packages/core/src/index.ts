@@ -1,5 +1,7 @@
 // Lore's domain: ingestion, retrieval, answering and collections, as verbs over a LoreContext.
 
+// The apps log and map database errors with these without depending on @lore/db themselves.
+export { describeError, type ErrorDescription, isConnectionError } from "@lore/db";
 export {
   ApiKeyInfo,
   authenticate,
@@ -12,13 +14,29 @@ export {
   SCOPES,
   Scope,
 } from "./access/api-keys";
-export { checkTokenQuota, consumeRateLimit } from "./access/limits";
+export { type IngestRoots, resolveCollectionFolder } from "./access/collection-roots";
+export {
+  consumeRateLimit,
+  countAuthFailure,
+  reserveTokens,
+  settleTokens,
+  type TokenReservation,
+} from "./access/limits";
+export { estimateAskTokens } from "./access/token-estimate";
 export { type UsageRow, usageSince } from "./access/usage";
 export type { AskOptions, PreparedAsk } from "./answering/ask";
 export { ask, DEFAULT_ASK_TOP_K, prepareAsk, REWRITE_DEADLINE_MS } from "./answering/ask";
 export type { Evidence, EvidenceThreshold } from "./answering/evidence";
-export { DEFAULT_EVIDENCE_THRESHOLD, retrievalEvidence } from "./answering/evidence";
-export type { DraftAnswer, ExtractiveOptions } from "./answering/extractive-answerer";
+export {
+  DEFAULT_EVIDENCE_THRESHOLD,
+  DEFAULT_MODEL_EVIDENCE_THRESHOLD,
+  retrievalEvidence,
+} from "./answering/evidence";
+export type {
+  DraftAnswer,
+  ExtractiveInput,
+  ExtractiveOptions,
+} from "./answering/extractive-answerer";
 export {
   DEFAULT_EXTRACTIVE,
   extractiveAnswer,
@@ -28,6 +46,8 @@ export type { AnswerListener } from "./answering/generate-answer";
 export { buildGroundedPrompt, NO_ANSWER, SYSTEM_PROMPT } from "./answering/grounded-prompt";
 export type { AnsweringSettings, ChatPrice } from "./answering/settings";
 export { answeringSettings, DEFAULT_ANSWERING, DEFAULT_CHAT_PRICES } from "./answering/settings";
+export type { TermStatistics } from "./answering/term-statistics";
+export { collectionTermStatistics, textTermStatistics } from "./answering/term-statistics";
 export { preloadTokenizer } from "./answering/token-count";
 export type { EnforcedAnswer } from "./citations/enforce-citations";
 export { CitationRewriter, enforceCitations } from "./citations/enforce-citations";
@@ -65,6 +85,14 @@ export * from "./jobs/job-queue";
 export * from "./jobs/process-job";
 export type { RetrievalOptions, RetrievedChunk } from "./retrieval/hybrid-search";
 export { hybridSearch } from "./retrieval/hybrid-search";
+export {
+  DEFAULT_RETRIEVAL,
+  LOCAL_EMBEDDER_RETRIEVAL,
+  type RetrievalOverrides,
+  type RetrievalSettings,
+  retrievalOverrides,
+  retrievalSettings,
+} from "./retrieval/retrieval-settings";
 export { DEFAULT_SEARCH_TOP_K, retrieve, search } from "./retrieval/search";
 export { SAMPLE_DOCS_DIR } from "./sample-docs";
 export { jobCountsByStatus } from "./stats";

@@ -3,6 +3,8 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import type { Citation } from "./contract";
 
+export { onePagePdf } from "./ingestion/test-pdf";
+
 /** Lowercase, markdown markers and table pipes removed, whitespace collapsed. */
 export function normaliseQuote(text: string): string {
   return text

@@ -39,10 +39,17 @@ export interface Database {
   readonly pool?: pg.Pool;
   /**
    * Calls `onNotify` on each NOTIFY of `channel` until the returned function is called. On
-   * Postgres it holds one pooled connection; if that connection breaks, notifications stop, so
-   * listeners keep a slow poll as well.
+   * Postgres it holds one pooled connection; if that connection breaks it reconnects with
+   * backoff and calls `onNotify` once it is back (notifications sent meanwhile are lost), but
+   * listeners should keep a slow poll as well.
    */
   listen(channel: string, onNotify: () => void): Promise<() => Promise<void>>;
+  /**
+   * Calls `listener` when a pooled connection breaks (a Postgres restart, a failover, a
+   * terminated backend). The error is already handled: the pool drops the connection and opens
+   * a new one on next use. Returns a function that removes the listener. Never called on PGlite.
+   */
+  onConnectionError(listener: (error: Error) => void): () => void;
   close(): Promise<void>;
 }
 
@@ -81,17 +88,24 @@ export async function openDatabase(
     const pool = new pg.Pool({
       connectionString: target.url,
       max: target.poolSize ?? 10,
+      // A failover can leave a connect hanging on an unreachable host; fail it so callers see 503.
+      connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+      // Finds a peer that vanished without closing the socket (a failed-over host, a dropped NAT).
+      keepAlive: true,
       // Awaited before the connection is handed out, so the settings precede its first query.
       onConnect: async (client) => {
         await client.query(sessionSetup).catch(() => {});
       },
     });
+    const connectionErrors = watchConnectionErrors(pool);
+    releaseBrokenClients(pool);
     const db = drizzlePostgres(pool, { schema }) as unknown as LoreDb;
     return {
       db,
       kind: "postgres",
       pool,
       listen: (channel, onNotify) => listenOnPool(pool, channel, onNotify),
+      onConnectionError: connectionErrors,
       close: () => pool.end(),
     };
   }
@@ -117,6 +131,8 @@ export async function openDatabase(
         const unlisten = await pglite.listen(assertChannel(channel), onNotify);
         return () => unlisten();
       },
+      // PGlite runs in this process: there is no connection to lose.
+      onConnectionError: () => () => {},
       close: async () => {
         await pglite.close();
         await release?.();
@@ -128,35 +144,145 @@ export async function openDatabase(
   }
 }
 
+const CONNECT_TIMEOUT_MS = 5000;
+const LISTEN_RETRY_MIN_MS = 100;
+const LISTEN_RETRY_MAX_MS = 5000;
+
+/**
+ * node-postgres emits `error` on a client whose socket dies, on the pool while the client is
+ * idle and on the client itself while it is checked out (a transaction between two queries, the
+ * LISTEN connection); an `error` event with no listener ends the process. Every connection gets
+ * a listener here; the failed query (if any) still rejects, and the pool replaces the client.
+ */
+function watchConnectionErrors(pool: pg.Pool): Database["onConnectionError"] {
+  const listeners = new Set<(error: Error) => void>();
+  const report = (error: Error) => {
+    for (const listener of listeners) listener(error);
+  };
+  // Reported by the client's own listener below, which sees idle and checked-out clients alike;
+  // this one only keeps the pool's re-emitted event from ending the process.
+  pool.on("error", () => {});
+  pool.on("connect", (client) => {
+    client.on("error", report);
+  });
+  return (listener) => {
+    listeners.add(listener);
+    return () => {
+      listeners.delete(listener);
+    };
+  };
+}
+
+/**
+ * A checked-out client whose connection breaks is given back to the pool (and so discarded) at
+ * once, and later release() calls on it do nothing. drizzle's transaction() runs BEGIN before
+ * its try/finally, so a BEGIN on a connection that had just died never released the client: each
+ * outage leaked pool slots until every query waited for a connection that never came.
+ */
+function releaseBrokenClients(pool: pg.Pool): void {
+  const connect = pool.connect.bind(pool) as (
+    callback?: (
+      error: Error | undefined,
+      client: pg.PoolClient | undefined,
+      done: () => void,
+    ) => void,
+  ) => Promise<pg.PoolClient> | undefined;
+  // pg-pool's own query() uses the callback form and handles broken clients itself.
+  const guarded = (callback?: Parameters<typeof connect>[0]) =>
+    callback ? connect(callback) : connect()?.then(releaseOnBreak);
+  pool.connect = guarded as typeof pool.connect;
+}
+
+function releaseOnBreak(client: pg.PoolClient): pg.PoolClient {
+  const release = client.release;
+  let released = false;
+  const releaseOnce = (error?: Error | boolean) => {
+    if (released) return;
+    released = true;
+    client.off("error", releaseOnce);
+    release(error);
+  };
+  client.on("error", releaseOnce);
+  client.release = releaseOnce;
+  return client;
+}
+
+/**
+ * Holds one pooled connection that LISTENs on `channel`. When it breaks, it is released as
+ * broken and a new one LISTENs after a backoff (doubling to LISTEN_RETRY_MAX_MS, with jitter);
+ * `onNotify` runs once on reconnecting, since notifications sent meanwhile were lost.
+ */
 async function listenOnPool(
   pool: pg.Pool,
   channel: string,
   onNotify: () => void,
 ): Promise<() => Promise<void>> {
-  const client = await pool.connect();
-  let broken: Error | undefined;
+  const name = assertChannel(channel);
+  let client: pg.PoolClient | undefined;
+  let stopped = false;
+  let retry: NodeJS.Timeout | undefined;
+  let delayMs = LISTEN_RETRY_MIN_MS;
   const onNotification = (message: pg.Notification) => {
-    if (message.channel === channel) onNotify();
+    if (message.channel === name) onNotify();
   };
-  // A dropped connection must not crash the process: the listener's poll carries on.
-  const onError = (error: Error) => {
-    broken = error;
+  const drop = (broken: pg.PoolClient, error: Error) => {
+    if (client !== broken) return;
+    client = undefined;
+    broken.off("notification", onNotification);
+    broken.release(error);
+    scheduleReconnect();
   };
-  client.on("notification", onNotification);
-  client.on("error", onError);
-  try {
-    await client.query(`LISTEN ${assertChannel(channel)}`);
-  } catch (error) {
-    client.release(error instanceof Error ? error : true);
-    throw error;
-  }
-  return async () => {
-    client.off("notification", onNotification);
-    if (!broken)
-      await client.query(`UNLISTEN ${channel}`).catch((error: Error) => (broken = error));
-    client.off("error", onError);
-    client.release(broken ?? false);
+  const connect = async (): Promise<void> => {
+    const next = await pool.connect();
+    next.on("notification", onNotification);
+    // Reported to onConnectionError by the pool's watch; this only starts the reconnect.
+    next.once("error", (error: Error) => drop(next, error));
+    client = next;
+    try {
+      await next.query(`LISTEN ${name}`);
+    } catch (error) {
+      drop(next, error instanceof Error ? error : new Error(String(error)));
+      throw error;
+    }
   };
+  let started = false;
+  const scheduleReconnect = () => {
+    if (!started || stopped || retry) return;
+    const wait = delayMs / 2 + Math.random() * (delayMs / 2);
+    delayMs = Math.min(delayMs * 2, LISTEN_RETRY_MAX_MS);
+    retry = setTimeout(() => {
+      retry = undefined;
+      if (stopped) return;
+      connect().then(
+        () => {
+          delayMs = LISTEN_RETRY_MIN_MS;
+          if (stopped) void unlisten();
+          else onNotify();
+        },
+        // drop() has already scheduled the next try when the LISTEN itself failed.
+        () => scheduleReconnect(),
+      );
+    }, wait);
+    // A pending reconnect must not keep a finished process alive.
+    retry.unref();
+  };
+  const unlisten = async () => {
+    stopped = true;
+    clearTimeout(retry);
+    const current = client;
+    client = undefined;
+    if (!current) return;
+    current.off("notification", onNotification);
+    const broken = await current.query(`UNLISTEN ${name}`).then(
+      () => undefined,
+      (error: Error) => error,
+    );
+    current.release(broken ?? false);
+  };
+  // The first connection's failure is the caller's to handle (it falls back to polling).
+  await connect();
+  started = true;
+  return unlisten;
 }
 
 /** Channels are fixed identifiers in Lore's code, never user input; this keeps it that way. */

@@ -2,9 +2,16 @@
 
 export type { Database, DatabaseTarget, LoreDb, LoreTransaction, SessionSettings } from "./client";
 export { DataDirLockedError, openDatabase } from "./client";
+export { describeError, type ErrorDescription, isConnectionError } from "./errors";
 export { migrate, migrationsFolder } from "./migrate";
 export { loadTemplate, templateFile } from "./pglite-template";
 export { queryRows } from "./query";
+export {
+  databaseReachable,
+  type ReconnectOptions,
+  retryWhenUnreachable,
+  waitUntilReachable,
+} from "./reconnect";
 export * as schema from "./schema";
 export {
   apiKeys,

@@ -1,8 +1,14 @@
 import { sql } from "drizzle-orm";
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Database, openDatabase } from "./client";
 import { migrate } from "./migrate";
 import { queryRows } from "./query";
+import {
+  createRealTestDatabase,
+  type RealTestDatabase,
+  realPostgresSuite,
+  realPostgresUrl,
+} from "./real-postgres";
 import { serveOverWire } from "./testing";
 
 const CONTRACT_TABLES = ["chunks", "collections", "documents"];
@@ -60,5 +66,33 @@ describe("migrations", () => {
     expect(await tables(first)).toEqual(expect.arrayContaining(CONTRACT_TABLES));
     expect(await appliedMigrations(first)).toBe(await appliedMigrations(backing));
     expect(await appliedMigrations(first)).toBeGreaterThanOrEqual(2);
+  });
+});
+
+describe.skipIf(!realPostgresUrl())(realPostgresSuite("migrations on Postgres"), () => {
+  let real: RealTestDatabase;
+  beforeAll(async () => {
+    real = await createRealTestDatabase("db_migrate", { migrated: false });
+  });
+  afterAll(async () => {
+    await real?.drop();
+  });
+
+  it("serialise concurrent migrators (replicas starting together) with the advisory lock", async () => {
+    const replicas = await Promise.all(
+      Array.from({ length: 4 }, () =>
+        openDatabase({ kind: "postgres", url: real.url, poolSize: 2 }),
+      ),
+    );
+    try {
+      await Promise.all(replicas.map((replica) => migrate(replica)));
+      const applied = await appliedMigrations(real.database);
+      expect(applied).toBeGreaterThanOrEqual(2);
+      await migrate(real.database);
+      expect(await appliedMigrations(real.database)).toBe(applied);
+      expect(await tables(real.database)).toEqual(expect.arrayContaining(CONTRACT_TABLES));
+    } finally {
+      await Promise.all(replicas.map((replica) => replica.close()));
+    }
   });
 });

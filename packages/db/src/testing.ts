@@ -1,4 +1,5 @@
 // Test harness: a fresh migrated PGlite per test file, optionally served over the Postgres wire protocol.
+import { createServer } from "node:net";
 import type { PGlite } from "@electric-sql/pglite";
 import { PGLiteSocketServer } from "@electric-sql/pglite-socket";
 import { type Database, openDatabase } from "./client";
@@ -11,6 +12,16 @@ export async function createTestDatabase(): Promise<Database> {
   return database;
 }
 
+/** A TCP port free right now on 127.0.0.1 (for a server a test stops and starts again on it). */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const address = server.address();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  if (address === null || typeof address === "string") throw new Error("no TCP port was assigned");
+  return address.port;
+}
+
 export interface WireServer {
   /** A postgres:// URL the real `pg` driver (or a child process) can connect to. */
   url: string;
@@ -19,6 +30,8 @@ export interface WireServer {
 
 export interface WireOptions {
   maxConnections?: number;
+  /** A fixed port: a test that stops the server can serve again where its clients reconnect. */
+  port?: number;
   /** Sees each wire message before PGlite runs it (the bench counts round trips with it). */
   onMessage?: (message: Uint8Array) => void;
 }
@@ -26,12 +39,12 @@ export interface WireOptions {
 /** Serves an in-memory PGlite over TCP so the node-postgres code path runs for real. */
 export async function serveOverWire(
   database: Database,
-  { maxConnections = 12, onMessage }: WireOptions = {},
+  { maxConnections = 12, onMessage, port = 0 }: WireOptions = {},
 ): Promise<WireServer> {
   if (!database.pglite) throw new Error("serveOverWire needs a PGlite database");
   const server = new PGLiteSocketServer({
     db: database.pglite,
-    port: 0,
+    port,
     host: "127.0.0.1",
     maxConnections,
   });

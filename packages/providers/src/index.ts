@@ -23,4 +23,4 @@ export type { OpenAIEmbedderOptions } from "./openai-embedder";
 export { createOpenAIEmbedder, toProviderError } from "./openai-embedder";
 export type { RecordingEmbedder } from "./recording-embedder";
 export { createRecordingEmbedder } from "./recording-embedder";
-export { terms, words } from "./text-analysis";
+export { matchTerms, terms, words } from "./text-analysis";

@@ -52,3 +52,37 @@ export function terms(text: string): string[] {
   }
   return result;
 }
+
+/**
+ * Content terms reduced by inflection only (plural, -ed, -ing, final e), for deciding whether a
+ * passage says what a question asks: Porter also strips derivational suffixes, which turns
+ * different words into one ("deductible" and "deduction" both become "deduct").
+ */
+export function matchTerms(text: string): string[] {
+  const result: string[] = [];
+  for (const word of words(text)) {
+    if (STOPWORDS.has(word)) continue;
+    result.push(word.length > 3 && !/\d/.test(word) ? inflectionStem(word) : word);
+  }
+  return result;
+}
+
+const VOWEL = /[aeiouy]/;
+
+function inflectionStem(word: string): string {
+  let stem = word;
+  if (stem.endsWith("ies") && stem.length > 4) stem = `${stem.slice(0, -3)}y`;
+  else if (stem.endsWith("sses")) stem = stem.slice(0, -2);
+  else if (/[^su]s$/.test(stem) && !/(?:ss|us|is)$/.test(stem)) stem = stem.slice(0, -1);
+  if (stem.endsWith("ied") && stem.length > 4) stem = `${stem.slice(0, -3)}y`;
+  else {
+    const suffix = /(?:ed|ing)$/.exec(stem)?.[0];
+    const base = suffix ? stem.slice(0, -suffix.length) : "";
+    // "bring" and "feed" keep their letters: what is left must still hold a vowel.
+    if (suffix && base.length >= 2 && VOWEL.test(base) && !stem.endsWith("eed")) {
+      if (base.length === 2) stem = `${base}e`;
+      else stem = /([^aeiouylsz])\1$/.test(base) ? base.slice(0, -1) : base;
+    }
+  }
+  return stem.length > 3 ? stem.replace(/e$/, "") : stem;
+}

@@ -1,6 +1,7 @@
 // POST /v1/feedback: thumbs up or down on an answer, by its queryId.
 import { createRoute, OpenAPIHono } from "@hono/zod-openapi";
 import { FeedbackRequest, FeedbackResponse, type LoreContext, recordFeedback } from "@lore/core";
+import { requireScope, visibleCollections } from "../access";
 import type { AppEnv } from "../env";
 import { Problem } from "../problem";
 import { jsonBody, problems } from "./shared";
@@ -9,6 +10,7 @@ const route = createRoute({
   method: "post",
   path: "/v1/feedback",
   summary: "Rate an answer",
+  middleware: requireScope("ask"),
   request: { body: jsonBody(FeedbackRequest) },
   responses: {
     201: { description: "Recorded", content: { "application/json": { schema: FeedbackResponse } } },
@@ -23,6 +25,8 @@ export function feedbackRoutes(context: LoreContext): OpenAPIHono<AppEnv> {
       context.db,
       c.req.valid("json"),
       c.get("principal")?.keyId ?? null,
+      // Answers from collections the key may not use are "not found", like unknown ids.
+      visibleCollections(c),
     );
     return c.json(result, 201);
   });

@@ -9,6 +9,7 @@ import {
   revokeApiKey,
 } from "@lore/core";
 import { z } from "zod";
+import { requireScope } from "../access";
 import type { AppEnv } from "../env";
 import { Problem } from "../problem";
 import { jsonBody, problems } from "./shared";
@@ -20,6 +21,7 @@ const create = createRoute({
   method: "post",
   path: "/v1/keys",
   summary: "Create an API key (the key is shown once)",
+  middleware: requireScope("admin"),
   request: { body: jsonBody(CreateKeyRequest) },
   responses: {
     201: { description: "Created", content: { "application/json": { schema: CreatedKey } } },
@@ -31,6 +33,7 @@ const list = createRoute({
   method: "get",
   path: "/v1/keys",
   summary: "List API keys (never their secrets)",
+  middleware: requireScope("admin"),
   responses: {
     200: { description: "Keys", content: { "application/json": { schema: KeyList } } },
     ...problems(Problem, [401, 403]),
@@ -41,6 +44,7 @@ const revoke = createRoute({
   method: "delete",
   path: "/v1/keys/{id}",
   summary: "Revoke an API key",
+  middleware: requireScope("admin"),
   request: { params: z.object({ id: z.string().min(1).max(100) }) },
   responses: {
     200: { description: "Revoked", content: { "application/json": { schema: ApiKeyInfo } } },

@@ -68,7 +68,7 @@ describe("lore eval", () => {
     }
   });
 
-  it("--check fails naming the metric when a threshold is above the measured value", {
+  it("--check fails naming the corpus and metric; a missing AWS slice is skipped with a message", {
     timeout: 180_000,
   }, async () => {
     const thresholds = JSON.parse(await readFile(THRESHOLDS, "utf8"));
@@ -77,33 +77,61 @@ describe("lore eval", () => {
       raised,
       JSON.stringify({
         ...thresholds,
-        split: "dev",
-        minimum: { ...thresholds.minimum, recallAt1: 1.01 },
+        corpora: {
+          docs: { ...thresholds.corpora.docs, split: "dev", minimum: { recallAt1: 1.01 } },
+          aws: { minimum: { ndcgAt10: 0.99 }, maximum: {} },
+        },
       }),
     );
-    const failure = await lore([
-      "eval",
-      "--split",
-      "dev",
-      "--check",
-      "--thresholds",
-      raised,
-      "--no-write",
-      "--json",
-    ]).then(
+    const failure = await lore(
+      [
+        "eval",
+        "--corpus",
+        "docs,aws",
+        "--split",
+        "dev",
+        "--check",
+        "--thresholds",
+        raised,
+        "--no-write",
+        "--json",
+      ],
+      { LORE_EVALDATA_DIR: folder },
+    ).then(
       () => {
         throw new Error("expected the gate to fail");
       },
       (error: { code: number; stdout: string; stderr: string }) => error,
     );
     expect(failure.code).toBe(1);
+    expect(failure.stderr).toMatch(/skipping aws: .*aws-docs-qa-dev\.tar\.gz not found/);
     expect(failure.stderr).toMatch(/quality gate failed/);
     expect(failure.stderr).toMatch(
-      /recallAt1 \(recall@1\) = 0\.\d{3} is below its threshold 1\.01/,
+      /docs: recallAt1 \(recall@1\) = 0\.\d{3} is below its threshold 1\.01/,
     );
+    expect(failure.stderr).not.toMatch(/aws: ndcgAt10/);
     const report = JSON.parse(failure.stdout);
-    expect(report.questions).toEqual({ total: 35, answerable: 26, unanswerable: 9 });
-    expect(report.metrics.recallAt1).toBeGreaterThan(0.5);
+    expect(Object.keys(report.corpora)).toEqual(["docs"]);
+    expect(report.skipped.aws).toMatch(/not found/);
+    const docs = report.corpora.docs;
+    expect(docs.questions).toEqual({ total: 35, answerable: 26, unanswerable: 9 });
+    expect(docs.metrics.recallAt1).toBeGreaterThan(0.5);
+    for (const leg of ["bm25", "vector", "hybrid"]) {
+      expect(docs.legs[leg].ndcgAt10).toBeGreaterThan(0.5);
+    }
+  });
+
+  it("--corpus refuses a corpus it does not know", async () => {
+    const failure = await lore(["eval", "--corpus", "docs,nope"]).then(
+      () => {
+        throw new Error("expected an error");
+      },
+      (error: { code: number; stderr: string }) => error,
+    );
+    expect(failure.code).not.toBe(0);
+    expect(failure.stderr).toMatch(
+      /--corpus takes a comma-separated list of docs, docs-paraphrase, aws/,
+    );
   });
 
   it("--compare prints the deltas of two result files side by side", async () => {

@@ -1,19 +1,24 @@
 // `lore eval`: the golden-set eval (with the CI gate and run comparison) and `lore eval beir <dir>`.
 import path from "node:path";
 import type { Config } from "@lore/config";
-import { LoreError } from "@lore/core";
+import { LoreError, retrievalOverrides } from "@lore/core";
 import { migrate, openDatabase } from "@lore/db";
 import {
+  checkFusion,
   checkThresholds,
   compareMetrics,
   formatComparison,
   formatMarkdown,
+  type GoldenReport,
   loadReport,
+  loadSuite,
   loadThresholds,
   readBeir,
   runBeir,
-  runGolden,
+  runCorpus,
   SPLITS,
+  SUITES,
+  type Suite,
   THRESHOLDS_FILE,
   writeResults,
 } from "@lore/evals";
@@ -27,6 +32,7 @@ import { resolveConfig } from "../shared";
 
 export interface EvalFlags {
   split?: string;
+  corpus?: string;
   json?: boolean;
   check?: boolean;
   thresholds?: string;
@@ -37,6 +43,10 @@ export interface EvalFlags {
 }
 
 const GoldenSplit = z.enum(SPLITS);
+const SuiteList = z
+  .string()
+  .transform((value) => value.split(",").map((name) => name.trim()))
+  .pipe(z.array(z.enum(SUITES)).min(1));
 
 /** A progress bar on stderr; plain periodic lines when stderr is not a terminal. */
 function progressBar(label: string): SingleBar {
@@ -84,41 +94,78 @@ async function evalGolden(flags: EvalFlags, config: Config): Promise<void> {
     );
   }
   const split = parsed.data;
-  const thresholdsFile = flags.thresholds ?? THRESHOLDS_FILE;
-  const thresholds = flags.check ? await invalidInput(loadThresholds(thresholdsFile)) : undefined;
-  if (thresholds && thresholds.split !== split) {
+  const suites = SuiteList.safeParse(flags.corpus ?? SUITES.join(","));
+  if (!suites.success) {
     throw new LoreError(
       "invalid_request",
-      `${path.relative(process.cwd(), thresholdsFile)} is for the ${thresholds.split} split; run with --split ${thresholds.split}`,
+      `--corpus takes a comma-separated list of ${SUITES.join(", ")}, not "${flags.corpus}"`,
     );
   }
-  const bar = progressBar("golden");
-  const report = await runGolden({
-    split,
-    providers: { embedder: await createEmbedder(config), ...chatModel(config) },
-    ...(flags.topK ? { askTopK: flags.topK } : {}),
-    onStart: (total) => bar.start(total, 0),
-    onQuestion: (done) => bar.update(done),
-  }).finally(() => bar.stop());
-  const written = flags.write ? await writeResults(report) : undefined;
+  const thresholdsFile = flags.thresholds ?? THRESHOLDS_FILE;
+  const shownFile = path.relative(process.cwd(), thresholdsFile);
+  const thresholds = flags.check ? await invalidInput(loadThresholds(thresholdsFile)) : undefined;
+  const docsSplit = thresholds?.corpora.docs?.split;
+  if (suites.data.includes("docs") && docsSplit && docsSplit !== split) {
+    throw new LoreError(
+      "invalid_request",
+      `${shownFile} is for the ${docsSplit} split of docs; run with --split ${docsSplit}`,
+    );
+  }
+  const providers = {
+    embedder: await createEmbedder(config),
+    retrieval: retrievalOverrides(config.retrieval),
+    ...chatModel(config),
+  };
+  const reports: GoldenReport[] = [];
+  const skipped: Partial<Record<Suite, string>> = {};
+  const failures: string[] = [];
+  for (const suite of suites.data) {
+    const loaded = await invalidInput(loadSuite(suite, { split }));
+    if ("skipped" in loaded) {
+      skipped[suite] = loaded.skipped;
+      process.stderr.write(`lore eval: skipping ${suite}: ${loaded.skipped}\n`);
+      continue;
+    }
+    const bar = progressBar(suite);
+    const report = await runCorpus(loaded.corpus, {
+      providers,
+      ...(flags.topK ? { askTopK: flags.topK } : {}),
+      onStart: (total) => bar.start(total, 0),
+      onQuestion: (done) => bar.update(done),
+    }).finally(() => bar.stop());
+    reports.push(report);
+    const written = flags.write ? await writeResults(report) : undefined;
+    if (!flags.json) {
+      process.stdout.write(formatMarkdown(report));
+      if (written)
+        process.stdout.write(`\nWrote ${path.relative(process.cwd(), written.json)}\n\n`);
+    }
+    if (thresholds) {
+      const bounds = thresholds.corpora[suite];
+      const found = [
+        ...(bounds ? checkThresholds(report.metrics, bounds) : []),
+        ...checkFusion(report, thresholds.hybridBelowBm25),
+      ];
+      failures.push(...found.map((failure) => `${suite}: ${failure}`));
+    }
+  }
   if (flags.json) {
-    const { results: _results, ...summary } = report;
-    printJson({ ...summary, ...(written ? { written } : {}) });
-  } else {
-    process.stdout.write(formatMarkdown(report));
-    if (written) process.stdout.write(`\nWrote ${path.relative(process.cwd(), written.json)}\n`);
+    printJson({
+      corpora: Object.fromEntries(
+        reports.map(({ results: _results, ...summary }) => [summary.config.corpus, summary]),
+      ),
+      skipped,
+    });
   }
   if (thresholds) {
-    const failures = checkThresholds(report.metrics, thresholds);
     if (failures.length > 0) {
       process.stderr.write(
-        `lore eval: quality gate failed (${path.relative(process.cwd(), thresholdsFile)}):\n${failures.map((failure) => `  ${failure}`).join("\n")}\n`,
+        `lore eval: quality gate failed (${shownFile}):\n${failures.map((failure) => `  ${failure}`).join("\n")}\n`,
       );
       process.exitCode = 1;
     } else {
-      process.stderr.write(
-        `lore eval: every metric meets ${path.relative(process.cwd(), thresholdsFile)}\n`,
-      );
+      const checked = reports.map((report) => report.config.corpus).join(", ");
+      process.stderr.write(`lore eval: ${checked}: every metric meets ${shownFile}\n`);
     }
   }
 }
@@ -146,7 +193,11 @@ async function evalBeir(directory: string, flags: EvalFlags, config: Config): Pr
         const database = await openDatabase({ kind: "pglite-memory", template: true });
         await migrate(database);
         return {
-          context: { db: database.db, embedder: await createEmbedder(config) },
+          context: {
+            db: database.db,
+            embedder: await createEmbedder(config),
+            retrieval: retrievalOverrides(config.retrieval),
+          },
           close: () => database.close(),
         };
       })();

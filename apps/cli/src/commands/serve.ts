@@ -6,7 +6,7 @@ import { runWorker } from "@lore/worker";
 import type { Command } from "commander";
 import type { Logger } from "pino";
 import { pino } from "pino";
-import { ingestSettings, openRuntime } from "../runtime";
+import { ingestSettings, logConnectionErrors, openRuntime } from "../runtime";
 import { removeServerFile, writeServerFile } from "../server-file";
 import { resolveConfig } from "../shared";
 
@@ -23,6 +23,7 @@ export async function runServe(
 
 async function serve(config: Config, logger: Logger): Promise<void> {
   const runtime = await openRuntime(config);
+  logConnectionErrors(runtime.database, logger);
   if (config.mode === "embedded" && config.loadSampleDocs) {
     const collections = await listCollections(runtime.context.db);
     const defaultCollection = collections.find((collection) => collection.name === "default");
@@ -43,6 +44,8 @@ async function serve(config: Config, logger: Logger): Promise<void> {
     corsOrigins: config.corsOrigins,
     requestTimeoutMs: config.requestTimeoutMs,
     ingestRoots: config.ingest.roots,
+    collectionIngestRoots: config.collectionIngestRoots,
+    allowedHosts: config.allowedHosts,
     ...(config.chat.provider === "openai" ? { chatModel: config.chat.model } : {}),
   });
   const server = await serveApp(app, { port: config.port, host: config.host });

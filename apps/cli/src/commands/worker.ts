@@ -2,7 +2,7 @@
 import { runWorker as startWorker } from "@lore/worker";
 import type { Command } from "commander";
 import { pino } from "pino";
-import { ingestSettings, openRuntime } from "../runtime";
+import { ingestSettings, logConnectionErrors, openRuntime } from "../runtime";
 import { resolveConfig } from "../shared";
 
 export async function runWorker(
@@ -12,6 +12,7 @@ export async function runWorker(
   const config = resolveConfig(command);
   const logger = pino({ level: config.logLevel });
   const runtime = await openRuntime(config);
+  logConnectionErrors(runtime.database, logger);
   const worker = startWorker(runtime.context, {
     concurrency: options.concurrency ?? config.worker.concurrency,
     leaseMs: config.worker.leaseSeconds * 1000,

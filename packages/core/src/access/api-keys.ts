@@ -3,8 +3,11 @@ import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import { apiKeys, type LoreDb } from "@lore/db";
 import { and, desc, eq, isNull } from "drizzle-orm";
 import { z } from "zod";
+import { CollectionName } from "../contract";
 import { LoreError } from "../errors";
 import { newId } from "../ids";
+
+const INT4_MAX = 2_147_483_647;
 
 export const SCOPES = ["ask", "search", "ingest", "admin"] as const;
 export const Scope = z.enum(SCOPES);
@@ -20,9 +23,10 @@ export const CreateKeyRequest = z
       .regex(/^[\w.@ -]+$/, "letters, digits, space, '.', '@', '-' or '_'"),
     scopes: z.array(Scope).min(1),
     /** Omitted: every collection. */
-    collections: z.array(z.string().min(1).max(63)).min(1).optional(),
+    collections: z.array(CollectionName).min(1).max(1000).optional(),
     rateLimitPerMinute: z.number().int().min(1).max(100_000).optional(),
-    dailyTokenLimit: z.number().int().min(1).optional(),
+    // The column is an int4.
+    dailyTokenLimit: z.number().int().min(1).max(INT4_MAX).optional(),
   })
   .strict();
 export type CreateKeyRequest = z.infer<typeof CreateKeyRequest>;

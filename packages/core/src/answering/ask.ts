@@ -7,6 +7,7 @@ import { retrieve, roundMs } from "../retrieval/search";
 import { type AnswerListener, generateAnswer, UsageMeter } from "./generate-answer";
 import { rewriteQuestion } from "./rewrite-question";
 import { answeringSettings, costUsd } from "./settings";
+import { collectionTermStatistics } from "./term-statistics";
 import { preloadTokenizer, tokenCounter } from "./token-count";
 
 export const DEFAULT_ASK_TOP_K = 6;
@@ -79,6 +80,11 @@ export async function prepareAsk(
     topK: request.topK ?? DEFAULT_ASK_TOP_K,
     ...(request.filters ? { filters: request.filters } : {}),
   });
+  // How rare the question's words are weighs the evidence; with nothing retrieved it is moot.
+  const statistics =
+    retrieval.chunks.length > 0
+      ? await collectionTermStatistics(context.db, request.collection, question)
+      : undefined;
 
   return {
     answer: async (listener) => {
@@ -88,6 +94,7 @@ export async function prepareAsk(
         settings,
         question,
         chunks: retrieval.chunks,
+        ...(statistics ? { statistics } : {}),
         signal: options.signal,
         listener,
         usage,

@@ -13,7 +13,11 @@ export interface EvidenceUnit {
   section: number;
   /** Headings above it inside the chunk, outermost first; empty before the chunk's first heading. */
   sectionPath: string[];
+  /** What the source made it: a step list reads as items and code, a table as rows. */
+  kind: UnitKind;
 }
+
+export type UnitKind = "sentence" | "item" | "row" | "code";
 
 const FENCE = /^\s{0,3}(`{3,}|~{3,})/;
 const HEADING = /^\s{0,3}(#{1,6})\s+(.*?)(?:\s+#+)?\s*$/;
@@ -23,7 +27,7 @@ const TABLE_SEPARATOR = /^\s*\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?\s*$/;
 const MAX_CODE_UNIT = 400;
 const segmenter = new Intl.Segmenter("en", { granularity: "sentence" });
 
-type Quotable = Omit<EvidenceUnit, "section" | "sectionPath">;
+type Quotable = Omit<EvidenceUnit, "section" | "sectionPath" | "kind">;
 
 /** `firstLine` is the file line of the chunk's first line. */
 export function evidenceUnits(chunkText: string, firstLine: number): EvidenceUnit[] {
@@ -32,8 +36,8 @@ export function evidenceUnits(chunkText: string, firstLine: number): EvidenceUni
   let section = 0;
   let headings: { level: number; title: string }[] = [];
   let sectionPath: string[] = [];
-  const add = (found: readonly Quotable[]) => {
-    for (const unit of found) units.push({ ...unit, section, sectionPath });
+  const add = (found: readonly Quotable[], kind: UnitKind = "sentence") => {
+    for (const unit of found) units.push({ ...unit, section, sectionPath, kind });
   };
   let paragraph: { text: string; line: number }[] = [];
   let code: { text: string; line: number }[] | undefined;
@@ -51,7 +55,7 @@ export function evidenceUnits(chunkText: string, firstLine: number): EvidenceUni
         flushParagraph();
         code = [];
       } else {
-        add(codeUnits(code));
+        add(codeUnits(code), "code");
         code = undefined;
       }
       return;
@@ -82,27 +86,29 @@ export function evidenceUnits(chunkText: string, firstLine: number): EvidenceUni
         tableHeader = cells(raw);
       } else if (!TABLE_SEPARATOR.test(raw)) {
         const values = cells(raw);
-        add([
-          {
-            text: tableRow(values, tableHeader),
-            quote: values.join(" | "),
-            startLine: line,
-            endLine: line,
-          },
-        ]);
+        add(
+          [
+            {
+              text: tableRow(values, tableHeader),
+              quote: values.join(" | "),
+              startLine: line,
+              endLine: line,
+            },
+          ],
+          "row",
+        );
       }
       return;
     }
     if (LIST_ITEM.test(raw)) {
       flushParagraph();
-      paragraph = [{ text: raw.replace(LIST_ITEM, ""), line }];
-      flushParagraph();
+      add(sentences([{ text: raw.replace(LIST_ITEM, ""), line }]), "item");
       return;
     }
     paragraph.push({ text: raw.trim(), line });
   });
   flushParagraph();
-  if (code !== undefined) add(codeUnits(code));
+  if (code !== undefined) add(codeUnits(code), "code");
   return units.filter((unit) => /[\p{L}\p{N}]/u.test(unit.text));
 }
 

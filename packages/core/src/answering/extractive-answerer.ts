@@ -1,33 +1,37 @@
-// The no-LLM answerer: quotes the retrieved sentences that best cover the question, or abstains.
-import { terms } from "@lore/providers";
+// The no-LLM answerer: finds the passage that answers, quotes the sentences carrying what was asked, or abstains.
+import { matchTerms } from "@lore/providers";
 import type { Citation } from "../contract";
 import type { RetrievedChunk } from "../retrieval/hybrid-search";
-import { type EvidenceUnit, evidenceUnits } from "./evidence-units";
+import {
+  DEFAULT_EVIDENCE_OPTIONS,
+  DEFAULT_EVIDENCE_THRESHOLD,
+  type Evidence,
+  type EvidenceOptions,
+  type EvidenceThreshold,
+  holds,
+  isTooWeak,
+  type Passage,
+  retrievalEvidence,
+} from "./evidence";
+import type { EvidenceUnit } from "./evidence-units";
+import type { TermStatistics } from "./term-statistics";
 
-export interface ExtractiveOptions {
-  /** Minimum share of the question's (idf-weighted) terms the best unit must cover. */
-  abstainBelow: number;
-  /** Retrieved chunks read, best first: lower-ranked chunks add more wrong candidates than answers. */
-  maxChunks: number;
-  /** Units quoted at most. */
+export interface ExtractiveOptions extends EvidenceOptions {
+  /** When the evidence is too weak the answer abstains. */
+  threshold: EvidenceThreshold;
+  /** Units quoted at most (a step list may use them all). */
   maxUnits: number;
-  /** A further unit is quoted when it scores at least this share of the best one. */
+  /** A further unit of the passage is quoted when it scores at least this share of the best one. */
   companionRatio: number;
   maxAnswerChars: number;
-  /** Credit for a question term found elsewhere in the unit's chunk rather than in the unit. */
-  chunkMatch: number;
-  /** Abstain when a name the question asks about (e.g. "Japan", "reporting-service") is in no retrieved chunk. */
-  requireNames: boolean;
 }
 
 export const DEFAULT_EXTRACTIVE: ExtractiveOptions = {
-  abstainBelow: 0.5,
-  maxChunks: 4,
+  ...DEFAULT_EVIDENCE_OPTIONS,
+  threshold: DEFAULT_EVIDENCE_THRESHOLD,
   maxUnits: 3,
-  companionRatio: 0.75,
+  companionRatio: 0.6,
   maxAnswerChars: 700,
-  chunkMatch: 0.5,
-  requireNames: true,
 };
 
 export interface DraftAnswer {
@@ -38,143 +42,122 @@ export interface DraftAnswer {
 
 export const NOT_FOUND_ANSWER = "I could not find this in the documents.";
 
-interface ScoredUnit {
-  unit: EvidenceUnit;
-  chunk: RetrievedChunk;
-  coverage: number;
-  score: number;
+export interface ExtractiveInput {
+  /** The collection's term statistics; without them, rarity is judged among the retrieved chunks. */
+  statistics?: TermStatistics;
+  /** Evidence already computed for these chunks (the LLM path computes it first). */
+  evidence?: Evidence;
+  options?: Partial<ExtractiveOptions>;
 }
 
-// Heading words say what a sentence is about without being in it: they count for half.
-const HEADING_MATCH = 0.5;
-const RANK_PRIOR = 0.15;
+/** A unit holding the value asked for is worth this much coverage more than one without it. */
+const KIND_BONUS = 0.35;
+/** Steps are quoted in full up to this many items. */
+const MAX_STEPS = 6;
 
 export function extractiveAnswer(
   question: string,
-  allRetrieved: readonly RetrievedChunk[],
-  options: ExtractiveOptions = DEFAULT_EXTRACTIVE,
+  retrieved: readonly RetrievedChunk[],
+  input: ExtractiveInput = {},
 ): DraftAnswer {
-  const retrieved = allRetrieved.slice(0, options.maxChunks);
-  const questionTerms = [...new Set(terms(question))];
-  // Per document, the terms of everything retrieved from it: a name the question asks about
-  // must be among those of the quoted unit's document.
-  const documentTerms = new Map<string, Set<string>>();
-  const candidates = retrieved.flatMap((chunk, rank) => {
-    const seen = documentTerms.get(chunk.source) ?? new Set<string>();
-    for (const term of terms(`${chunk.title} ${chunk.heading} ${chunk.text}`)) seen.add(term);
-    documentTerms.set(chunk.source, seen);
-    const chunkContext = terms(`${chunk.title} ${chunk.heading}`);
-    const units = evidenceUnits(chunk.text, chunk.startLine).map((unit) => ({
-      unit,
-      unitTerms: new Set(terms(unit.text)),
-    }));
-    // A chunk packing several short sections lends a unit only its own section's words, and its
-    // headings as context.
-    const sections = new Map<number, { context: Set<string>; words: Set<string> }>();
-    for (const { unit, unitTerms } of units) {
-      let section = sections.get(unit.section);
-      if (!section) {
-        const headings = terms(unit.sectionPath.join(" "));
-        section = { context: new Set([...chunkContext, ...headings]), words: new Set(headings) };
-        sections.set(unit.section, section);
-      }
-      for (const term of unitTerms) section.words.add(term);
-    }
-    return units.map(({ unit, unitTerms }) => {
-      const section = sections.get(unit.section);
-      return {
-        unit,
-        chunk,
-        rank,
-        unitTerms,
-        contextTerms: section?.context ?? new Set(chunkContext),
-        chunkTerms: section?.words ?? unitTerms,
-      };
-    });
-  });
-  if (questionTerms.length === 0 || candidates.length === 0) return abstain();
-  const questionNames = options.requireNames ? names(question) : [];
-  const named = candidates.filter((candidate) =>
-    questionNames.every((name) => documentTerms.get(candidate.chunk.source)?.has(name)),
-  );
+  const options = { ...DEFAULT_EXTRACTIVE, ...input.options };
+  const evidence =
+    input.evidence ?? retrievalEvidence(question, retrieved, input.statistics, options);
+  const best = evidence.passages[0];
+  if (!best || isTooWeak(evidence, options.threshold)) return abstain();
 
-  // Rarer terms among the candidates carry more of the question's meaning.
-  const weight = new Map(
-    questionTerms.map((term) => {
-      const frequency = candidates.filter((candidate) => candidate.unitTerms.has(term)).length;
-      return [term, Math.log(1 + (candidates.length + 1) / (frequency + 0.5))];
-    }),
-  );
-  const totalWeight = [...weight.values()].reduce((sum, value) => sum + value, 0);
-
-  const scored: ScoredUnit[] = named.map((candidate) => {
+  const { weights, kind } = evidence.question;
+  const totalWeight = [...weights.values()].reduce((sum, weight) => sum + weight, 0);
+  const units = best.passage.units;
+  const scores = units.map((unit) => {
+    const unitTerms = new Set(matchTerms(unit.text));
     let covered = 0;
-    for (const term of questionTerms) {
-      const termWeight = weight.get(term) ?? 0;
-      if (candidate.unitTerms.has(term)) covered += termWeight;
-      else if (candidate.contextTerms.has(term)) covered += termWeight * HEADING_MATCH;
-      else if (candidate.chunkTerms.has(term)) covered += termWeight * options.chunkMatch;
-    }
-    const coverage = covered / totalWeight;
-    const lengthPenalty = candidate.unitTerms.size > 60 ? 0.9 : 1;
-    const score = (coverage + RANK_PRIOR / (1 + candidate.rank)) * lengthPenalty;
-    return { unit: candidate.unit, chunk: candidate.chunk, coverage, score };
+    for (const [term, weight] of weights) if (unitTerms.has(term)) covered += weight;
+    return covered / totalWeight + (kind && holds(unit, kind) ? KIND_BONUS : 0);
   });
-  scored.sort((left, right) => right.score - left.score);
-
-  const best = scored[0];
-  if (!best || best.coverage < options.abstainBelow) return abstain();
-
-  const chosen: ScoredUnit[] = [best];
-  let length = best.unit.text.length;
-  for (const candidate of scored.slice(1)) {
-    if (chosen.length >= options.maxUnits) break;
-    if (candidate.score < best.score * options.companionRatio) break;
-    if (length + candidate.unit.text.length > options.maxAnswerChars) continue;
-    if (chosen.some((entry) => entry.unit.text === candidate.unit.text)) continue;
-    chosen.push(candidate);
-    length += candidate.unit.text.length;
+  let top = 0;
+  scores.forEach((score, index) => {
+    if (score > (scores[top] ?? 0)) top = index;
+  });
+  const chosen = kind === "steps" ? stepsFrom(units, top) : companions(units, scores, top, options);
+  const quoted: EvidenceUnit[] = [];
+  let length = 0;
+  for (const index of chosen) {
+    const unit = units[index];
+    if (!unit || quoted.length >= Math.max(options.maxUnits, kind === "steps" ? MAX_STEPS : 0)) {
+      break;
+    }
+    if (quoted.length > 0 && length + unit.text.length > options.maxAnswerChars) break;
+    quoted.push(unit);
+    length += unit.text.length;
   }
+  return render(best.passage, quoted);
+}
 
-  const citations: Citation[] = chosen.map((entry, index) => ({
+/** The best unit and its neighbours that score nearly as well, in document order. */
+function companions(
+  units: readonly EvidenceUnit[],
+  scores: readonly number[],
+  top: number,
+  options: ExtractiveOptions,
+): number[] {
+  const best = scores[top] ?? 0;
+  const picked = [top];
+  const ranked = scores
+    .map((score, index) => ({ score, index }))
+    .filter(({ index }) => index !== top && Math.abs(index - top) <= 2)
+    .sort((left, right) => right.score - left.score);
+  for (const { score, index } of ranked) {
+    if (picked.length >= options.maxUnits) break;
+    if (score >= best * options.companionRatio && units[index]?.text !== units[top]?.text) {
+      picked.push(index);
+    }
+  }
+  // A sentence that introduces a list ("…as follows:") is no answer without the list.
+  if (units[top]?.text.trimEnd().endsWith(":") && units[top + 1]) picked.push(top + 1);
+  return [...new Set(picked)].sort((left, right) => left - right);
+}
+
+/** For "how do I": the best unit, then the items and code that follow it. */
+function stepsFrom(units: readonly EvidenceUnit[], top: number): number[] {
+  const picked = [top];
+  for (let index = top + 1; index < units.length && picked.length < MAX_STEPS; index++) {
+    const unit = units[index];
+    if (!unit || unit.kind === "sentence" || unit.kind === "row") {
+      if (picked.length > 1) break;
+      continue;
+    }
+    picked.push(index);
+  }
+  return picked;
+}
+
+function render(passage: Passage, quoted: readonly EvidenceUnit[]): DraftAnswer {
+  const { chunk } = passage;
+  const citations: Citation[] = quoted.map((unit, index) => ({
     n: index + 1,
-    chunkId: entry.chunk.chunkId,
-    documentId: entry.chunk.documentId,
-    source: entry.chunk.source,
-    title: entry.chunk.title,
-    heading: unitHeading(entry.chunk.heading, entry.unit.sectionPath),
-    startLine: entry.unit.startLine,
-    endLine: entry.unit.endLine,
-    snippet: entry.unit.quote,
-    score: entry.chunk.score,
+    chunkId: chunk.chunkId,
+    documentId: chunk.documentId,
+    source: chunk.source,
+    title: chunk.title,
+    heading: passage.heading,
+    startLine: unit.startLine,
+    endLine: unit.endLine,
+    snippet: unit.quote,
+    score: chunk.score,
   }));
-  const answer = chosen.map((entry, index) => `${quote(entry.unit.text)} [${index + 1}]`).join(" ");
+  const body = quoted
+    .map((unit, index) => `${quote(readable(unit.text))} [${index + 1}]`)
+    .join(" ");
+  // The section's heading says what the quote is about when the quote itself does not.
+  const section = readable(passage.heading.split(" > ").at(-1) ?? "").trim();
+  const answer = section !== "" && !body.includes(section) ? `${section}: ${body}` : body;
   return { answer, abstained: false, citations };
 }
 
-/**
- * Terms of the question's names: words capitalised after the first word, or identifiers with
- * digits, hyphens or dots. A name absent from every retrieved chunk means the documents are
- * about something else, however well the other words match.
- */
-function names(question: string): string[] {
-  const tokens = question.split(/\s+/).slice(1);
-  return tokens
-    .map((token) => token.replace(/^[^\p{L}\p{N}]+|[^\p{L}\p{N}]+$/gu, ""))
-    .filter(
-      (token) => /^\p{Lu}/u.test(token) || /[\p{L}][-_.]?\d|[\p{L}\d][-_.][\p{L}\d]/u.test(token),
-    )
-    .flatMap((token) => terms(token));
-}
-
-/**
- * The heading path of a quoted unit: the chunk's, continued by the headings above the unit inside
- * the chunk (a chunk's first line is often its own heading, the last of the chunk's path).
- */
-function unitHeading(chunkHeading: string, sectionPath: readonly string[]): string {
-  const path = chunkHeading === "" ? [] : chunkHeading.split(" > ");
-  const inner = sectionPath[0] === path.at(-1) ? sectionPath.slice(1) : sectionPath;
-  return [...path, ...inner].join(" > ");
+/** Markdown escapes and inline HTML anchors ("<a name=…>") are source syntax, not answer text. */
+function readable(text: string): string {
+  return text.replace(/<\/?a\b[^>]*>/gi, "").replace(/\\([\\`*_{}[\]()#+\-.!|<>~])/g, "$1");
 }
 
 function abstain(): DraftAnswer {

@@ -82,3 +82,45 @@ describe("generateAnswer, streaming", () => {
     expect(answer.citations[0]?.source).toBe("deploy.md");
   });
 });
+
+describe("generateAnswer, evidence before the model", () => {
+  const ask = async (question: string) => {
+    let calls = 0;
+    const model = scripted("Run the undo command [1].");
+    const counting: ChatModel = {
+      ...model,
+      complete: (...parameters) => {
+        calls++;
+        return model.complete(...parameters);
+      },
+    };
+    const answer = await generateAnswer({
+      chat: counting,
+      settings: DEFAULT_ANSWERING,
+      question,
+      chunks,
+      signal: undefined,
+      listener: undefined,
+      usage: new UsageMeter(),
+    });
+    return { answer, calls };
+  };
+
+  it("abstains without a call when a name asked about is in no retrieved document", async () => {
+    const { answer, calls } = await ask("How do I roll back a bad release in Kubernetes?");
+    expect(answer).toMatchObject({ abstained: true, answer: NOT_FOUND_ANSWER, mode: "llm" });
+    expect(calls).toBe(0);
+  });
+
+  it("abstains without a call when the passages share no rare word with the question", async () => {
+    const { answer, calls } = await ask("What is the airspeed velocity of an unladen swallow?");
+    expect(answer.abstained).toBe(true);
+    expect(calls).toBe(0);
+  });
+
+  it("calls the model when the passage covers the question, even in other words", async () => {
+    const { answer, calls } = await ask("How can I undo a broken release?");
+    expect(answer).toMatchObject({ abstained: false, mode: "llm" });
+    expect(calls).toBe(1);
+  });
+});

@@ -8,6 +8,7 @@ import { isTooWeak, retrievalEvidence } from "./evidence";
 import { type DraftAnswer, extractiveAnswer, NOT_FOUND_ANSWER } from "./extractive-answerer";
 import { buildGroundedPrompt, type GroundedPrompt, NO_ANSWER } from "./grounded-prompt";
 import type { AnsweringSettings } from "./settings";
+import type { TermStatistics } from "./term-statistics";
 import { tokenCounter } from "./token-count";
 
 /** Receives a streamed answer; both callbacks may return a promise to apply backpressure. */
@@ -29,6 +30,8 @@ export interface GenerateInput {
   settings: AnsweringSettings;
   question: string;
   chunks: readonly RetrievedChunk[];
+  /** How rare the question's words are in the collection: weighs the evidence of the chunks. */
+  statistics?: TermStatistics;
   /** The client's signal: when it aborts, so does the model call, and nothing degrades. */
   signal: AbortSignal | undefined;
   listener: AnswerListener | undefined;
@@ -62,13 +65,15 @@ const REPAIR_INSTRUCTION = `That reply cannot be used. Answer the question again
 
 export async function generateAnswer(input: GenerateInput): Promise<GeneratedAnswer> {
   const { chat, listener } = input;
+  const evidence = retrievalEvidence(input.question, input.chunks, input.statistics);
   if (!chat) {
-    const draft = extractiveAnswer(input.question, input.chunks);
+    const draft = extractiveAnswer(input.question, input.chunks, { evidence });
     await showWhole(listener, draft.answer);
     return { ...draft, mode: "extractive", droppedCitations: 0, warnings: [] };
   }
-  // Nothing retrieved bears on the question: abstain without paying for a call.
-  if (isTooWeak(retrievalEvidence(input.question, input.chunks), input.settings.evidence)) {
+  // The same evidence that makes the extractive answer abstain: no call is paid for a question
+  // the documents do not answer.
+  if (isTooWeak(evidence, input.settings.evidence)) {
     await showWhole(listener, NOT_FOUND_ANSWER);
     return { ...abstention(), mode: "llm", droppedCitations: 0, warnings: [] };
   }
@@ -194,7 +199,9 @@ async function fallback(
 ): Promise<GeneratedAnswer> {
   const message = `${reason.replace(/[.\s]+$/, "")}; answered extractively instead`;
   if (shown) await input.listener?.onError?.({ code: "provider_unavailable", message });
-  const draft = extractiveAnswer(input.question, input.chunks);
+  const draft = extractiveAnswer(input.question, input.chunks, {
+    ...(input.statistics ? { statistics: input.statistics } : {}),
+  });
   // After an error event the client waits for `done`; otherwise it sees the fallback stream in.
   if (!shown) await showWhole(input.listener, draft.answer);
   return { ...draft, mode: "extractive-fallback", droppedCitations: 0, warnings: [message] };

@@ -1,6 +1,6 @@
 // Tunables of LLM answering: prompt budget, deadline, evidence threshold and the price table for cost.
 import { chatModelName } from "@lore/providers";
-import { DEFAULT_EVIDENCE_THRESHOLD, type EvidenceThreshold } from "./evidence";
+import { DEFAULT_MODEL_EVIDENCE_THRESHOLD, type EvidenceThreshold } from "./evidence";
 
 /** USD per million tokens. */
 export interface ChatPrice {
@@ -34,7 +34,7 @@ export const DEFAULT_ANSWERING: AnsweringSettings = {
   sourceTokens: 6000,
   maxAnswerTokens: 800,
   deadlineMs: 45_000,
-  evidence: DEFAULT_EVIDENCE_THRESHOLD,
+  evidence: DEFAULT_MODEL_EVIDENCE_THRESHOLD,
   prices: DEFAULT_CHAT_PRICES,
 };
 

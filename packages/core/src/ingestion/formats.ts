@@ -1,7 +1,6 @@
-// File formats Lore reads: which extensions, and how HTML and PDF become text with lines (or pages).
+// File formats Lore reads: which extensions, and how HTML becomes text with lines (PDFs: pdf-text.ts).
 import path from "node:path";
 import TurndownService from "turndown";
-import { extractText, getDocumentProxy } from "unpdf";
 
 /**
  * How a document's text is chunked: markdown sections at headings; code and config split by the
@@ -103,15 +102,4 @@ export function htmlToMarkdown(html: string): HtmlText {
   const title = /<title[^>]*>([\s\S]*?)<\/title>/i.exec(html)?.[1]?.replace(/\s+/g, " ").trim();
   const converted = turndown.turndown(html).trim();
   return { markdown: converted === "" ? "" : `${converted}\n`, ...(title ? { title } : {}) };
-}
-
-/** The text of each page of a PDF (pdf.js via unpdf: runs in Node without a worker or network). */
-export async function pdfPages(bytes: Uint8Array): Promise<string[]> {
-  const pdf = await getDocumentProxy(new Uint8Array(bytes));
-  try {
-    const { text } = await extractText(pdf, { mergePages: false });
-    return text.map((page) => page.replace(/\r\n?/g, "\n"));
-  } finally {
-    await pdf.loadingTask.destroy();
-  }
 }

@@ -14,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { LoreContext } from "../context";
 import { ingestFolder } from "./ingest-folder";
 import { deleteDocument, putDocument } from "./put-document";
+import { onePagePdf } from "./test-pdf";
 
 let database: Database;
 let embedder: RecordingEmbedder;
@@ -324,5 +325,67 @@ describe("pushed documents", () => {
       code: "not_found",
     });
     expect(await orphanChunks()).toBe(0);
+  });
+});
+
+describe("one bad file never fails the ingest", () => {
+  let mixed: string;
+  beforeAll(async () => {
+    mixed = await mkdtemp(path.join(tmpdir(), "lore-bad-files-"));
+    for (let index = 0; index < 4; index++) {
+      await writeFile(
+        path.join(mixed, `good-${index}.md`),
+        `# Good ${index}\n\n${paragraphs(`good${index}`, 3)}\n`,
+      );
+    }
+    // Passes git's 8 KiB binary sniff; its NUL used to break the chunk INSERT of the whole batch.
+    await writeFile(
+      path.join(mixed, "late-nul.md"),
+      `# Late\n\n${"The late NUL file. ".repeat(500)}\u0000 and more text\n`,
+    );
+    // 100 MB of Flate-compressed spaces behind one line of text.
+    await writeFile(path.join(mixed, "bomb.pdf"), onePagePdf("Bomb", 100 * 1024 * 1024));
+  });
+  afterAll(() => rm(mixed, { recursive: true, force: true }));
+
+  it("skips a late NUL byte and a PDF bomb with reasons, and ingests the rest", async () => {
+    const summary = await ingestFolder(context, mixed, { collection: "bad-files" });
+    expect(summary.documents.added).toBe(4);
+    expect(summary.skipped).toEqual([
+      { source: "bomb.pdf", reason: expect.stringMatching(/decompress to more than/) },
+      { source: "late-nul.md", reason: "binary file (a NUL byte at offset 9508)" },
+    ]);
+    expect((await contentOf("bad-files")).every((line) => line.startsWith("good-"))).toBe(true);
+  });
+
+  it("writes a batch the database refuses one document at a time: good files kept, the bad one reported", async () => {
+    // A database of its own that refuses one file's chunks, as it would a value it cannot store.
+    const strict = await createTestDatabase();
+    try {
+      await strict.db.execute(
+        sql`ALTER TABLE chunks ADD CONSTRAINT refuse_poison CHECK (position('POISON' in text) = 0)`,
+      );
+      await writeFile(path.join(mixed, "good-2.md"), "# Good 2\n\nThis one says POISON.\n");
+      const recording = createRecordingEmbedder(createLocalEmbedder());
+      const summary = await ingestFolder({ db: strict.db, embedder: recording }, mixed, {
+        collection: "refused",
+      });
+      // All five files in one embedding request and one (failed) transaction, embedded once.
+      expect(recording.calls).toHaveLength(1);
+      expect(summary.documents.added).toBe(3);
+      const refused = summary.skipped.find((file) => file.source === "good-2.md");
+      expect(refused?.reason).toMatch(/^could not be written: 23514 .*refuse_poison/);
+      expect(refused?.reason).not.toContain("POISON.");
+      const [row] = await queryRows<{ documents: number; orphans: number }>(
+        strict.db,
+        sql`SELECT (SELECT count(*)::int FROM documents WHERE source = 'good-2.md') AS documents,
+                   (SELECT count(*)::int FROM chunks c LEFT JOIN documents d ON d.id = c.document_id
+                    WHERE d.id IS NULL) AS orphans`,
+      );
+      expect(row).toEqual({ documents: 0, orphans: 0 });
+    } finally {
+      await strict.close();
+      await writeFile(path.join(mixed, "good-2.md"), `# Good 2\n\n${paragraphs("good2", 3)}\n`);
+    }
   });
 });

@@ -3,6 +3,7 @@ import { stat } from "node:fs/promises";
 import path from "node:path";
 import {
   chunks,
+  describeError,
   documents,
   dropVectorIndex,
   ensureVectorIndex,
@@ -27,13 +28,14 @@ import {
 import { mapInOrder } from "./map-in-order";
 import {
   type ChangedDocument,
-  commitDocuments,
+  commitDocumentsIsolated,
   EMBED_REQUEST_TOKENS,
   embedDocuments,
   estimatedTokens,
   isChanged,
   type PreparedDocument,
   prepareDocument,
+  RefusedDocument,
   storedDocuments,
 } from "./write-document";
 
@@ -68,9 +70,10 @@ const MAX_BATCH_DOCUMENTS = 200;
 // Enough ids per statement to be quick, few enough to stay far below Postgres' parameter limit.
 const DELETE_BATCH = 1000;
 
+/** A file read and chunked, or skipped; `failed` when reading or processing it went wrong. */
 type FileOutcome = { file: string } & (
   | { prepared: PreparedDocument; skipped?: undefined }
-  | { skipped: SkippedFile; prepared?: undefined }
+  | { skipped: SkippedFile; failed: boolean; prepared?: undefined }
 );
 
 export async function ingestFolder(
@@ -125,19 +128,27 @@ export async function ingestFolder(
     timed("read", () => loadAndPrepare(file));
   const loadAndPrepare = async (file: string): Promise<FileOutcome> => {
     signal.throwIfAborted();
-    const loaded = await loadFile(root, file, options).catch(
-      (error: unknown): SkippedFile => ({
-        source: sourceFor(root, file),
-        reason: `could not be read: ${error instanceof Error ? error.message : String(error)}`,
-      }),
-    );
-    if ("reason" in loaded) return { file, skipped: loaded };
+    let loaded: Awaited<ReturnType<typeof loadFile>>;
+    try {
+      loaded = await loadFile(root, file, { ...options, signal });
+    } catch (error) {
+      // Stopping is not the file's fault: the ingest stops with it.
+      signal.throwIfAborted();
+      const reason = `could not be read: ${describeError(error).message}`;
+      return { file, skipped: { source: sourceFor(root, file), reason }, failed: true };
+    }
+    if ("reason" in loaded) return { file, skipped: loaded, failed: false };
     seen.add(loaded.source);
-    const prepared = await prepareDocument(db, collection, loaded, {
-      ...(options.chunking ? { chunking: options.chunking } : {}),
-      stored: stored.get(loaded.source) ?? null,
-    });
-    return { file, prepared };
+    try {
+      const prepared = await prepareDocument(db, collection, loaded, {
+        ...(options.chunking ? { chunking: options.chunking } : {}),
+        stored: stored.get(loaded.source) ?? null,
+      });
+      return { file, prepared };
+    } catch (error) {
+      if (!(error instanceof RefusedDocument)) throw error;
+      return { file, skipped: { source: loaded.source, reason: error.reason }, failed: true };
+    }
   };
   const batchSize = Math.min(options.embedBatchSize ?? embedder.maxBatch, embedder.maxBatch);
   const embedConcurrency = options.embedConcurrency ?? DEFAULT_EMBED_CONCURRENCY;
@@ -149,8 +160,16 @@ export async function ingestFolder(
   const finish = async (batch: FileOutcome[]): Promise<void> => {
     const prepared = batch.flatMap((entry) => (entry.prepared ? [entry.prepared] : []));
     await timed("index", () => index.beforeWrite(prepared));
-    const results = await timed("write", () => commitDocuments(db, collection, prepared, signal));
+    const results = await timed("write", () =>
+      commitDocumentsIsolated(db, collection, prepared, signal),
+    );
     for (const result of results) {
+      if (result.outcome === "refused") {
+        summary.skipped.push({ source: result.source, reason: result.reason });
+        progress.filesSkipped += 1;
+        progress.filesFailed += 1;
+        continue;
+      }
       summary.documents[result.outcome] += 1;
       summary.chunks.added += result.chunksAdded;
       summary.chunks.deleted += result.chunksDeleted;
@@ -159,11 +178,11 @@ export async function ingestFolder(
       progress.chunksEmbedded += result.textsEmbedded;
       progress.chunksWritten += result.chunksAdded;
     }
-    for (const { skipped } of batch) {
-      if (!skipped) continue;
-      summary.skipped.push(skipped);
+    for (const entry of batch) {
+      if (!entry.skipped) continue;
+      summary.skipped.push(entry.skipped);
       progress.filesSkipped += 1;
-      if (skipped.reason.startsWith("could not be read")) progress.filesFailed += 1;
+      if (entry.failed) progress.filesFailed += 1;
     }
     const last = batch.at(-1);
     if (last) progress.source = last.skipped?.source ?? sourceFor(root, last.file);

@@ -7,6 +7,8 @@ import { chunkDocument } from "./chunk-document";
 import { DEFAULT_CHUNKING } from "./chunk-markdown";
 import { resolveIngestPath } from "./ingest-roots";
 import { type LoadedDocument, listFiles, loadFile } from "./load-folder";
+import { pdfText } from "./pdf-text";
+import { onePagePdf } from "./test-pdf";
 
 let folder: string;
 
@@ -64,6 +66,11 @@ beforeAll(async () => {
   await writeFile(path.join(folder, "latin1.md"), Buffer.from([0x43, 0x61, 0x66, 0xe9, 0x0a]));
   await writeFile(path.join(folder, "large.md"), `# Large\n\n${"x".repeat(5000)}\n`);
   await writeFile(path.join(folder, "broken.pdf"), "%PDF-1.4 not really");
+  // Past the 8 KiB that git sniffs for binary content: it used to reach the chunk INSERT.
+  await writeFile(path.join(folder, "late-nul.md"), `# Late\n\n${"a".repeat(9000)}\u0000tail\n`);
+  // A surrogate encoded as UTF-8 (CESU-8 style): no valid UTF-8 holds one.
+  await writeFile(path.join(folder, "surrogate.md"), Buffer.from([0x61, 0xed, 0xa0, 0x80, 0x0a]));
+  await writeFile(path.join(folder, "hello.pdf"), onePagePdf("Hello from a small PDF"));
   await mkdir(path.join(folder, ".git"));
   await writeFile(path.join(folder, ".git", "config.md"), "# hidden\n");
   await mkdir(path.join(folder, "node_modules", "pkg"), { recursive: true });
@@ -87,7 +94,9 @@ describe("listFiles", () => {
       "blank.md",
       "empty.md",
       "large.md",
+      "late-nul.md",
       "latin1.md",
+      "surrogate.md",
     ]);
   });
 });
@@ -142,9 +151,87 @@ describe("loadFile", () => {
     ["latin1.md", undefined, "not valid UTF-8"],
     ["large.md", 1000, "larger than the 1000-byte limit"],
     ["broken.pdf", undefined, "could not read the PDF"],
+    ["late-nul.md", undefined, "binary file (a NUL byte at offset 9008)"],
+    ["surrogate.md", undefined, "not valid UTF-8"],
   ])("skips %s with a reason", async (name, maxFileBytes, reason) => {
     const skipped = await load(name, maxFileBytes);
     expect(skipped).toMatchObject({ source: name, reason: expect.stringContaining(reason) });
+  });
+});
+
+/**
+ * Runs `work` while a promise-based loop measures the event loop: the longest wait for a
+ * setImmediate turn. Timers and I/O callbacks (lease heartbeats) run within that long.
+ */
+async function longestStall<Result>(work: () => Promise<Result>) {
+  let longest = 0;
+  let running = true;
+  const probe = (async () => {
+    let last = performance.now();
+    while (running) {
+      await new Promise((resolve) => setImmediate(resolve));
+      const now = performance.now();
+      longest = Math.max(longest, now - last);
+      last = now;
+    }
+  })();
+  const started = performance.now();
+  try {
+    const result = await work();
+    return { result, ms: performance.now() - started, longestStallMs: longest };
+  } finally {
+    running = false;
+    await probe;
+  }
+}
+
+describe("reading PDFs in a worker thread", () => {
+  // 100 MB of Flate-compressed spaces after the page's text: about 100 KB on disk.
+  const bomb = onePagePdf("A page with a bomb after its text", 100 * 1024 * 1024);
+
+  it("skips a decompression bomb within seconds, and the event loop never stalls", async () => {
+    await writeFile(path.join(folder, "bomb.pdf"), bomb);
+    expect(bomb.length).toBeLessThan(200_000);
+    const { result, ms, longestStallMs } = await longestStall(() => load("bomb.pdf"));
+    expect(result).toMatchObject({
+      source: "bomb.pdf",
+      reason: expect.stringMatching(/could not read the PDF: .*decompress to more than/),
+    });
+    expect(ms).toBeLessThan(5000);
+    expect(longestStallMs).toBeLessThan(200);
+  });
+
+  it("stops a parse that overruns its time, with the event loop free meanwhile", async () => {
+    // No decompressed-size limit: pdf.js itself chews on the 100 MB stream until it is stopped.
+    const { result, longestStallMs } = await longestStall(() =>
+      pdfText(bomb, { timeoutMs: 500, maxDecompressedBytes: Number.POSITIVE_INFINITY }),
+    );
+    expect(result).toEqual({ ok: false, reason: "reading it took longer than 500 ms" });
+    expect(longestStallMs).toBeLessThan(200);
+  });
+
+  it("stops a parse at once when the ingest stops", async () => {
+    const stop = new AbortController();
+    const reading = pdfText(
+      bomb,
+      { timeoutMs: 60_000, maxDecompressedBytes: Number.POSITIVE_INFINITY },
+      stop.signal,
+    );
+    stop.abort();
+    expect(await reading).toEqual({ ok: false, reason: "the ingest was stopped" });
+  });
+
+  it("stops a parse that needs more memory than allowed", async () => {
+    const result = await pdfText(onePagePdf("Tiny"), { maxHeapMb: 2 });
+    expect(result).toMatchObject({ ok: false, reason: expect.stringMatching(/more than 2 MB/) });
+  });
+
+  it("reads a small PDF's text, and leaves the caller's bytes intact", async () => {
+    const bytes = onePagePdf("Hello from a small PDF");
+    const copy = Buffer.from(bytes);
+    expect(await pdfText(bytes)).toEqual({ ok: true, pages: ["Hello from a small PDF"] });
+    expect(bytes.equals(copy)).toBe(true);
+    expect(await load("hello.pdf")).toMatchObject({ content: "Hello from a small PDF" });
   });
 });
 

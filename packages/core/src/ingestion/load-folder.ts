@@ -3,7 +3,9 @@ import { open, readdir, stat } from "node:fs/promises";
 import path from "node:path";
 import picomatch from "picomatch";
 import { stripInlineMarkdown } from "./chunk-markdown";
-import { type DocumentSyntax, formatOf, htmlToMarkdown, pdfPages } from "./formats";
+import { type DocumentSyntax, formatOf, htmlToMarkdown } from "./formats";
+import { type PdfLimits, pdfText } from "./pdf-text";
+import { cleanExtractedText, oneLine } from "./text-hygiene";
 
 export interface LoadedDocument {
   /** Path relative to the ingested folder, with "/" separators: the document's identity. */
@@ -33,12 +35,14 @@ export interface ListFilesOptions {
 export interface LoadFileOptions {
   /** Larger files are skipped with a reason. */
   maxFileBytes?: number;
+  /** Limits of the PDF reader's worker thread; a PDF past one is skipped with a reason. */
+  pdf?: PdfLimits;
+  /** Stops a PDF being read (its worker) when the ingest stops. */
+  signal?: AbortSignal;
 }
 
 export const DEFAULT_MAX_FILE_BYTES = 10 * 1024 * 1024;
 const SKIPPED_DIRECTORIES = new Set(["node_modules"]);
-// Git and most tools call a file binary when its first 8 KiB hold a NUL byte.
-const BINARY_SNIFF_BYTES = 8192;
 
 /** Lists files in a stable order, skipping hidden entries, node_modules and excluded globs. */
 export async function listFiles(root: string, options: ListFilesOptions = {}): Promise<string[]> {
@@ -90,22 +94,27 @@ export async function loadFile(
     return { source, reason: `larger than the ${maxFileBytes}-byte limit (${size} bytes)` };
   }
   const bytes = await readBytes(file, size);
-  if (format.kind === "pdf") return loadPdf(source, bytes);
-  if (bytes.subarray(0, BINARY_SNIFF_BYTES).includes(0)) return { source, reason: "binary file" };
+  if (format.kind === "pdf") return loadPdf(source, bytes, options);
+  // Anywhere in the file, not only in git's first 8 KiB: Postgres text cannot store a NUL, so a
+  // text file holding one is skipped whole rather than stored with a hole in it.
+  const nul = bytes.indexOf(0);
+  if (nul !== -1) return { source, reason: `binary file (a NUL byte at offset ${nul})` };
   let text: string;
   try {
+    // Fatal: invalid bytes, and surrogates encoded as UTF-8 (no valid UTF-8 has them), skip it.
     text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
   } catch {
     return { source, reason: "not valid UTF-8" };
   }
   if (format.kind === "html") {
     const html = htmlToMarkdown(text);
-    if (html.markdown.trim() === "") return { source, reason: "empty file" };
+    const markdown = cleanExtractedText(html.markdown);
+    if (markdown.trim() === "") return { source, reason: "empty file" };
     return {
       source,
-      title: html.title ?? titleOf(html.markdown, source),
+      title: html.title ? cleanExtractedText(html.title) : titleOf(markdown, source),
       mimeType: format.mimeType,
-      content: html.markdown,
+      content: markdown,
     };
   }
   if (text.trim() === "") return { source, reason: "empty file" };
@@ -118,14 +127,15 @@ export async function loadFile(
   };
 }
 
-async function loadPdf(source: string, bytes: Uint8Array): Promise<LoadedDocument | SkippedFile> {
-  let pages: string[];
-  try {
-    pages = await pdfPages(bytes);
-  } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    return { source, reason: `could not read the PDF: ${message}` };
-  }
+async function loadPdf(
+  source: string,
+  bytes: Uint8Array,
+  options: LoadFileOptions,
+): Promise<LoadedDocument | SkippedFile> {
+  const text = await pdfText(bytes, options.pdf, options.signal);
+  options.signal?.throwIfAborted();
+  if (!text.ok) return { source, reason: `could not read the PDF: ${oneLine(text.reason)}` };
+  const pages = text.pages.map(cleanExtractedText);
   if (pages.every((page) => page.trim() === "")) {
     return { source, reason: "no extractable text (scanned PDF?)" };
   }

@@ -1,5 +1,5 @@
 // Upserts documents: skip when unchanged, embed only new chunk hashes (batched across documents), write a batch in one transaction.
-import { chunks, documents, type LoreDb } from "@lore/db";
+import { chunks, describeError, documents, type LoreDb } from "@lore/db";
 import type { Embedder } from "@lore/providers";
 import { and, eq, inArray, sql } from "drizzle-orm";
 import pLimit, { type LimitFunction } from "p-limit";
@@ -81,7 +81,11 @@ export async function prepareDocument(
   if (stored && stored.contentHash === hash) {
     return { outcome: "unchanged", documentId: stored.id };
   }
-  const pieces = await chunkDocument(document, options.chunking ?? DEFAULT_CHUNKING);
+  const pieces = await chunkDocument(document, options.chunking ?? DEFAULT_CHUNKING).catch(
+    (error: unknown) => {
+      throw new RefusedDocument(`could not be chunked: ${describeError(error).message}`, error);
+    },
+  );
   const vectors = await knownEmbeddings(
     db,
     collection.id,
@@ -304,6 +308,67 @@ export async function commitDocuments(
       textsEmbedded: entry.textsEmbedded,
     };
   });
+}
+
+/**
+ * One document's own content cannot be processed (chunked, or stored: the database refused its
+ * rows). The ingest skips that file with `reason` and goes on; any other error stops the ingest.
+ */
+export class RefusedDocument extends Error {
+  override readonly name = "RefusedDocument";
+  constructor(
+    readonly reason: string,
+    cause: unknown,
+  ) {
+    super(reason, { cause });
+  }
+}
+
+/** A document of a batch the database refused, with why (code and driver message only). */
+export interface RefusedWrite {
+  outcome: "refused";
+  source: string;
+  reason: string;
+}
+
+// SQLSTATE classes that a row's own values cause: data exceptions (an invalid byte sequence, a
+// value out of range), integrity violations, program limits (a tsvector too long). Connection,
+// lock and resource errors are not the document's fault: the job is retried instead.
+const DOCUMENT_SQLSTATE = /^(22|23|54)[0-9A-Z]{3}$/;
+
+function refusedBy(error: unknown): string | undefined {
+  const { code, message } = describeError(error);
+  return DOCUMENT_SQLSTATE.test(code) ? `could not be written: ${code} ${message}` : undefined;
+}
+
+/**
+ * commitDocuments for a batch of files: when the database refuses the batch because of one
+ * document's rows, the batch (rolled back whole) is written again one document a transaction,
+ * so the good documents are kept and each refused one is reported, never half-written. Vectors
+ * were attached before, so nothing is embedded twice.
+ */
+export async function commitDocumentsIsolated(
+  db: LoreDb,
+  collection: Collection,
+  prepared: readonly PreparedDocument[],
+  signal?: AbortSignal,
+): Promise<(WriteResult | RefusedWrite)[]> {
+  try {
+    return await commitDocuments(db, collection, prepared, signal);
+  } catch (error) {
+    if (refusedBy(error) === undefined) throw error;
+  }
+  const results: (WriteResult | RefusedWrite)[] = [];
+  for (const entry of prepared) {
+    try {
+      results.push(...(await commitDocuments(db, collection, [entry], signal)));
+    } catch (error) {
+      const reason = refusedBy(error);
+      if (reason === undefined || !isChanged(entry)) throw error;
+      results.push({ outcome: "refused", source: entry.document.source, reason });
+    }
+  }
+  return results;
 }
 
 export function isChanged(prepared: PreparedDocument): prepared is ChangedDocument {

@@ -1,13 +1,19 @@
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { setTimeout as sleep } from "node:timers/promises";
-import { type Database, ingestJobs, openDatabase } from "@lore/db";
+import { type Database, ingestJobs, type LoreDb, openDatabase } from "@lore/db";
+import {
+  createRealTestDatabase,
+  type RealTestDatabase,
+  realPostgresSuite,
+  realPostgresUrl,
+} from "@lore/db/real-postgres";
 import { createTestDatabase, serveOverWire, type WireServer } from "@lore/db/testing";
 import { createLocalEmbedder } from "@lore/providers";
-import { eq } from "drizzle-orm";
+import { eq, sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { LoreContext } from "../context";
+import { onePagePdf } from "../ingestion/test-pdf";
 import {
   type ClaimedJob,
   cancelIngestJob,
@@ -65,13 +71,65 @@ async function drain(): Promise<void> {
   await embedded.db.delete(ingestJobs);
 }
 
+/** Makes the job's lease lapse now, as if its worker had died long ago: no waiting on a clock. */
+async function expireLease(db: LoreDb, id: string): Promise<void> {
+  await db.execute(
+    sql`UPDATE ingest_jobs SET lease_expires_at = now() - interval '1 second' WHERE id = ${id}`,
+  );
+}
+
+/** Makes a job waiting out its retry backoff due now. */
+async function makeDue(db: LoreDb, id: string): Promise<void> {
+  await db.execute(sql`UPDATE ingest_jobs SET run_after = now() WHERE id = ${id}`);
+}
+
+/** Several workers claim at once until none gets a job; returns the collections they got. */
+async function claimConcurrently(db: LoreDb, workers: number): Promise<ClaimedJob[]> {
+  const claimed: ClaimedJob[] = [];
+  await Promise.all(
+    Array.from({ length: workers }, async (_, index) => {
+      for (;;) {
+        const job = await claimIngestJob(db, { workerId: `w${index}`, leaseMs: 60_000 });
+        if (!job) return;
+        claimed.push(job);
+      }
+    }),
+  );
+  return claimed;
+}
+
+/**
+ * Two jobs on collection "same" and one on "other", claimed by six workers at once: one job per
+ * collection runs; the second "same" job is claimable once the first has ended.
+ */
+async function runsOneJobPerCollection(db: LoreDb, folder: string): Promise<void> {
+  const first = await enqueueIngestJob(db, { collection: "same", path: folder, sync: false });
+  const second = await enqueueIngestJob(db, { collection: "same", path: folder, sync: false });
+  await enqueueIngestJob(db, { collection: "other", path: folder, sync: false });
+  const claimed = await claimConcurrently(db, 6);
+  expect(claimed.map((job) => job.collection).sort()).toEqual(["other", "same"]);
+  const running = claimed.find((job) => job.collection === "same") as ClaimedJob;
+  expect(running.id).toBe(first.id);
+  expect(await claimConcurrently(db, 6)).toEqual([]);
+  // A running job whose lease lapsed (its worker died) no longer holds the collection.
+  await expireLease(db, running.id);
+  const retaken = await claimConcurrently(db, 6);
+  expect(retaken).toHaveLength(1);
+  const again = retaken[0] as ClaimedJob;
+  expect(await completeIngestJob(db, again, { summary: SUMMARY, progress: PROGRESS })).toBe(true);
+  const next = await claimConcurrently(db, 6);
+  expect(next.map((job) => job.id)).toEqual([again.id === first.id ? second.id : first.id]);
+}
+
 describe("the ingest job queue (node-postgres over the wire)", () => {
   it("never hands the same job to two workers claiming at once", async () => {
     await drain();
     const ids = new Set<string>();
     for (let index = 0; index < 12; index++) {
       ids.add(
-        (await enqueueIngestJob(pooled.db, { collection: "c", path: folder, sync: false })).id,
+        // A collection each: one collection runs one job at a time.
+        (await enqueueIngestJob(pooled.db, { collection: `c${index}`, path: folder, sync: false }))
+          .id,
       );
     }
     const claimed: string[] = [];
@@ -98,11 +156,11 @@ describe("the ingest job queue (node-postgres over the wire)", () => {
     });
     const first = (await claimIngestJob(pooled.db, {
       workerId: "dead",
-      leaseMs: 50,
+      leaseMs: 60_000,
     })) as ClaimedJob;
     expect(first.id).toBe(id);
     expect(await claimIngestJob(pooled.db, { workerId: "other", leaseMs: 60_000 })).toBeUndefined();
-    await sleep(120);
+    await expireLease(pooled.db, id);
     const second = await claimIngestJob(pooled.db, { workerId: "other", leaseMs: 60_000 });
     expect(second).toMatchObject({ id, attempts: 2, workerId: "other" });
     expect(await heartbeatIngestJob(pooled.db, first, { leaseMs: 1000, progress: PROGRESS })).toBe(
@@ -134,7 +192,8 @@ describe("the ingest job queue (node-postgres over the wire)", () => {
       { collection: "c", path: folder, sync: false },
       { maxAttempts: 2 },
     );
-    const quick = { baseDelayMs: 100, maxDelayMs: 100 };
+    // A long backoff, made due by SQL below: the test never waits on the clock.
+    const quick = { baseDelayMs: 60_000, maxDelayMs: 60_000 };
     const first = (await claimIngestJob(pooled.db, {
       workerId: "w",
       leaseMs: 60_000,
@@ -148,7 +207,7 @@ describe("the ingest job queue (node-postgres over the wire)", () => {
     ).toBe("queued");
     // Not claimable before its backoff has passed.
     expect(await claimIngestJob(pooled.db, { workerId: "w", leaseMs: 60_000 })).toBeUndefined();
-    await sleep(120);
+    await makeDue(pooled.db, id);
     const second = (await claimIngestJob(pooled.db, {
       workerId: "w",
       leaseMs: 60_000,
@@ -171,8 +230,8 @@ describe("the ingest job queue (node-postgres over the wire)", () => {
       { collection: "c", path: folder, sync: false },
       { maxAttempts: 1 },
     );
-    await claimIngestJob(pooled.db, { workerId: "dead", leaseMs: 30 });
-    await sleep(80);
+    await claimIngestJob(pooled.db, { workerId: "dead", leaseMs: 60_000 });
+    await expireLease(pooled.db, id);
     expect(await claimIngestJob(pooled.db, { workerId: "w", leaseMs: 60_000 })).toBeUndefined();
     expect(await getIngestJob(pooled.db, id)).toMatchObject({
       status: "failed",
@@ -180,14 +239,16 @@ describe("the ingest job queue (node-postgres over the wire)", () => {
     });
   });
 
+  /** Queues a job on collection "c" and claims it as worker "w". */
+  async function queueAndClaim(): Promise<ClaimedJob> {
+    await enqueueIngestJob(pooled.db, { collection: "c", path: folder, sync: false });
+    return (await claimIngestJob(pooled.db, { workerId: "w", leaseMs: 60_000 })) as ClaimedJob;
+  }
+
   it("cancels a running job: its worker's next heartbeat says stop", async () => {
     await drain();
-    const { id } = await enqueueIngestJob(pooled.db, {
-      collection: "c",
-      path: folder,
-      sync: false,
-    });
-    const job = (await claimIngestJob(pooled.db, { workerId: "w", leaseMs: 60_000 })) as ClaimedJob;
+    const job = await queueAndClaim();
+    const { id } = job;
     expect((await cancelIngestJob(pooled.db, id)).status).toBe("cancelled");
     expect(await heartbeatIngestJob(pooled.db, job, { leaseMs: 1000, progress: PROGRESS })).toBe(
       false,
@@ -195,6 +256,23 @@ describe("the ingest job queue (node-postgres over the wire)", () => {
     await expect(cancelIngestJob(pooled.db, id)).rejects.toMatchObject({ code: "conflict" });
     await expect(getIngestJob(pooled.db, "job_missing")).rejects.toMatchObject({
       code: "not_found",
+    });
+  });
+
+  it("runs one job per collection at a time, however many workers claim at once", async () => {
+    await drain();
+    await runsOneJobPerCollection(pooled.db, folder);
+  });
+
+  it("stores an error that carries a NUL byte instead of failing to record it", async () => {
+    await drain();
+    const job = await queueAndClaim();
+    const { id } = job;
+    const error = "invalid text: a\u0000b";
+    expect(await failIngestJob(pooled.db, job, { error, retryable: false })).toBe("failed");
+    expect(await getIngestJob(pooled.db, id)).toMatchObject({
+      status: "failed",
+      error: "invalid text: ab",
     });
   });
 
@@ -207,22 +285,41 @@ describe("the ingest job queue (node-postgres over the wire)", () => {
   });
 });
 
+describe.skipIf(!realPostgresUrl())(realPostgresSuite("the ingest job queue"), () => {
+  let real: RealTestDatabase;
+  beforeAll(async () => {
+    real = await createRealTestDatabase("e_jobs", { poolSize: 8 });
+  });
+  afterAll(async () => {
+    await real?.drop();
+  });
+
+  it("runs one job per collection at a time, however many workers claim at once", async () => {
+    // Real concurrency: each claim on its own connection, racing for the same collection.
+    for (let round = 0; round < 5; round++) {
+      await real.database.db.delete(ingestJobs);
+      await runsOneJobPerCollection(real.database.db, folder);
+    }
+  });
+});
+
 describe("processNextIngestJob", () => {
   let context: LoreContext;
   beforeAll(() => {
     context = { db: embedded.db, embedder: createLocalEmbedder() };
   });
 
+  /** Queues a job and runs it here, as a worker would; the outcome and the job as stored. */
+  async function queueAndRun(request: { collection: string; path: string; sync: boolean }) {
+    const { id } = await enqueueIngestJob(context.db, request);
+    const outcome = await processNextIngestJob(context, { workerId: "w", leaseMs: 10_000 });
+    return { outcome, job: await getIngestJob(context.db, id) };
+  }
+
   it("runs a job to success with its summary and progress saved", async () => {
     await drain();
-    const { id } = await enqueueIngestJob(context.db, {
-      collection: "jobs",
-      path: folder,
-      sync: true,
-    });
-    const outcome = await processNextIngestJob(context, { workerId: "w", leaseMs: 10_000 });
+    const { outcome, job } = await queueAndRun({ collection: "jobs", path: folder, sync: true });
     expect(outcome).toMatchObject({ status: "succeeded" });
-    const job = await getIngestJob(context.db, id);
     expect(job).toMatchObject({
       status: "succeeded",
       attempts: 1,
@@ -299,6 +396,64 @@ describe("processNextIngestJob", () => {
     expect(outcome?.status).toBe("queued");
     const [row] = await context.db.select().from(ingestJobs).where(eq(ingestJobs.id, id));
     expect(row).toMatchObject({ status: "queued", attempts: 0, workerId: null });
+  });
+
+  it("succeeds with the good files when one has a late NUL byte and another is a PDF bomb", async () => {
+    await drain();
+    const mixed = await mkdtemp(path.join(tmpdir(), "lore-jobs-bad-"));
+    try {
+      await writeFile(path.join(mixed, "good.md"), "# Good\n\nThe good file stays.\n");
+      await writeFile(path.join(mixed, "late-nul.md"), `# Late\n\n${"x".repeat(9000)}\u0000\n`);
+      await writeFile(path.join(mixed, "bomb.pdf"), onePagePdf("Bomb", 100 * 1024 * 1024));
+      const { outcome, job } = await queueAndRun({
+        collection: "jobs-bad",
+        path: mixed,
+        sync: false,
+      });
+      expect(outcome).toMatchObject({ status: "succeeded" });
+      expect(job).toMatchObject({
+        status: "succeeded",
+        attempts: 1,
+        progress: { filesSeen: 3, filesProcessed: 1, filesSkipped: 2 },
+        summary: { documents: { added: 1 } },
+      });
+      expect(job.summary?.skipped.map((file) => file.source)).toEqual(["bomb.pdf", "late-nul.md"]);
+    } finally {
+      await rm(mixed, { recursive: true, force: true });
+    }
+  });
+
+  it("reports a lease lost before the result was saved as lost, saying so", async () => {
+    await drain();
+    const { id } = await enqueueIngestJob(context.db, {
+      collection: "jobs-lost",
+      path: folder,
+      sync: false,
+    });
+    const local = createLocalEmbedder();
+    // While the job runs, its lease lapses and another worker takes it over.
+    const overtaken: LoreContext = {
+      db: context.db,
+      embedder: {
+        ...local,
+        embed: async (texts, signal) => {
+          await expireLease(context.db, id);
+          await claimIngestJob(context.db, { workerId: "other", leaseMs: 60_000, jobId: id });
+          return local.embed(texts, signal);
+        },
+      },
+    };
+    // Heartbeats far apart: the first worker learns of it only when it saves its result.
+    const outcome = await processNextIngestJob(overtaken, {
+      workerId: "w",
+      leaseMs: 600_000,
+      heartbeatMs: 600_000,
+    });
+    expect(outcome).toMatchObject({ status: "lost", error: expect.stringMatching(/lease lost/) });
+    expect(await getIngestJob(context.db, id)).toMatchObject({
+      status: "running",
+      workerId: "other",
+    });
   });
 
   it("notifies workers when a job is queued and waiters when one ends", async () => {

@@ -1,11 +1,12 @@
 // The durable ingest job queue in Postgres: enqueue, claim with a lease, heartbeat, complete, fail, cancel.
 import { ingestJobs, type LoreDb, queryRows } from "@lore/db";
-import { and, desc, eq, sql } from "drizzle-orm";
+import { and, desc, eq, inArray, sql } from "drizzle-orm";
 import { z } from "zod";
 import { CollectionName } from "../contract";
 import { LoreError } from "../errors";
 import { newId } from "../ids";
 import { IngestProgress, IngestSummary } from "../ingestion/ingest-summary";
+import { cleanExtractedText } from "../ingestion/text-hygiene";
 
 export const IngestJobRequest = z
   .object({
@@ -95,41 +96,70 @@ async function notifyWorkers(db: LoreDb): Promise<void> {
   await notify(db, INGEST_JOBS_CHANNEL);
 }
 
+/** Held while a claim runs (claimIngestJob): one claim at a time sees and starts jobs. */
+const CLAIM_LOCK = "lore_ingest_jobs_claim";
+
+/**
+ * A job of this one's collection may have been waiting for it to end (one running job per
+ * collection): idle workers are woken to claim it now rather than at their next poll.
+ */
+async function notifyWaitingJobs(db: LoreDb, job: { id: string }): Promise<void> {
+  await db.execute(
+    sql`SELECT pg_notify(${INGEST_JOBS_CHANNEL}, '') FROM ingest_jobs waiting
+      WHERE waiting.status = 'queued'
+        AND waiting.collection = (SELECT collection FROM ingest_jobs WHERE id = ${job.id})
+      LIMIT 1`,
+  );
+}
+
 /**
  * Claims the next runnable job: queued and due, or running with an expired lease (its worker
- * died). One UPDATE whose target row is picked with FOR UPDATE SKIP LOCKED, so concurrent
- * workers on Postgres never take the same job, and it stays atomic where statements are
- * serialised (PGlite is one backend session).
+ * died), and only while no other job of its collection runs with a live lease: two jobs on one
+ * collection would race on the same documents. The UPDATE picks its row with FOR UPDATE SKIP
+ * LOCKED, so concurrent workers never take the same job; a transaction-level advisory lock
+ * serialises the claims themselves, so the "none of its collection running" check of one claim
+ * sees the job another claim just started (each claim takes its snapshot after the lock).
  */
 export async function claimIngestJob(
   db: LoreDb,
   options: { workerId: string; leaseMs: number; jobId?: string },
 ): Promise<ClaimedJob | undefined> {
   await failExhaustedJobs(db);
-  const onlyJob = options.jobId ? sql`AND id = ${options.jobId}` : sql``;
-  const [row] = await queryRows<{
-    id: string;
-    collection: string;
-    path: string;
-    sync: boolean;
-    attempts: number;
-    max_attempts: number;
-  }>(
-    db,
-    sql`UPDATE ingest_jobs
-      SET status = 'running', attempts = attempts + 1, worker_id = ${options.workerId},
-          lease_expires_at = now() + make_interval(secs => ${options.leaseMs / 1000}::double precision),
-          heartbeat_at = now(), started_at = coalesce(started_at, now()), updated_at = now()
-      WHERE id = (
-        SELECT id FROM ingest_jobs
-        WHERE ((status = 'queued' AND run_after <= now())
-           OR (status = 'running' AND lease_expires_at < now() AND attempts < max_attempts))
-          ${onlyJob}
-        ORDER BY run_after, created_at
-        FOR UPDATE SKIP LOCKED
-        LIMIT 1)
-      RETURNING id, collection, path, sync, attempts, max_attempts`,
-  );
+  const onlyJob = options.jobId ? sql`AND candidate.id = ${options.jobId}` : sql``;
+  const row = await db.transaction(async (transaction) => {
+    await transaction.execute(sql`SELECT pg_advisory_xact_lock(hashtext(${CLAIM_LOCK}))`);
+    // clock_timestamp(), not now(): the transaction may have waited for the lock.
+    const [claimed] = await queryRows<{
+      id: string;
+      collection: string;
+      path: string;
+      sync: boolean;
+      attempts: number;
+      max_attempts: number;
+    }>(
+      transaction,
+      sql`UPDATE ingest_jobs
+        SET status = 'running', attempts = attempts + 1, worker_id = ${options.workerId},
+            lease_expires_at = clock_timestamp() + make_interval(secs => ${options.leaseMs / 1000}::double precision),
+            heartbeat_at = clock_timestamp(), started_at = coalesce(started_at, clock_timestamp()),
+            updated_at = clock_timestamp()
+        WHERE id = (
+          SELECT candidate.id FROM ingest_jobs candidate
+          WHERE ((candidate.status = 'queued' AND candidate.run_after <= clock_timestamp())
+             OR (candidate.status = 'running' AND candidate.lease_expires_at < clock_timestamp()
+                 AND candidate.attempts < candidate.max_attempts))
+            AND NOT EXISTS (
+              SELECT 1 FROM ingest_jobs running
+              WHERE running.collection = candidate.collection AND running.id <> candidate.id
+                AND running.status = 'running' AND running.lease_expires_at >= clock_timestamp())
+            ${onlyJob}
+          ORDER BY candidate.run_after, candidate.created_at
+          FOR UPDATE SKIP LOCKED
+          LIMIT 1)
+        RETURNING id, collection, path, sync, attempts, max_attempts`,
+    );
+    return claimed;
+  });
   if (!row) return undefined;
   return {
     id: row.id,
@@ -194,7 +224,10 @@ export async function completeIngestJob(
     })
     .where(ownedBy(job))
     .returning({ id: ingestJobs.id });
-  if (rows.length > 0) await notify(db, INGEST_JOB_ENDED_CHANNEL);
+  if (rows.length > 0) {
+    await notify(db, INGEST_JOB_ENDED_CHANNEL);
+    await notifyWaitingJobs(db, job);
+  }
   return rows.length > 0;
 }
 
@@ -223,7 +256,8 @@ export async function failIngestJob(
     .update(ingestJobs)
     .set({
       status: retry ? "queued" : "failed",
-      error: failure.error.slice(0, 4000),
+      // A NUL (from a bad file's text) would make this very UPDATE fail and strand the job.
+      error: cleanExtractedText(failure.error.slice(0, 4000)),
       workerId: null,
       leaseExpiresAt: null,
       updatedAt: sql`now()`,
@@ -233,7 +267,10 @@ export async function failIngestJob(
     })
     .where(ownedBy(job))
     .returning({ status: ingestJobs.status });
-  if (rows[0]?.status === "failed") await notify(db, INGEST_JOB_ENDED_CHANNEL);
+  if (rows[0]?.status === "failed") {
+    await notify(db, INGEST_JOB_ENDED_CHANNEL);
+    await notifyWaitingJobs(db, job);
+  }
   return rows[0]?.status ?? "cancelled";
 }
 
@@ -268,6 +305,7 @@ export async function cancelIngestJob(db: LoreDb, id: string): Promise<IngestJob
     .returning();
   if (row) {
     await notify(db, INGEST_JOB_ENDED_CHANNEL);
+    await notifyWaitingJobs(db, row);
     return toView(row);
   }
   const existing = await getIngestJob(db, id);
@@ -285,12 +323,17 @@ export async function getIngestJob(db: LoreDb, id: string): Promise<IngestJobVie
 
 export async function listIngestJobs(
   db: LoreDb,
-  options: { limit?: number; status?: IngestJobStatus } = {},
+  options: { limit?: number; status?: IngestJobStatus; collections?: readonly string[] } = {},
 ): Promise<IngestJobView[]> {
   const rows = await db
     .select()
     .from(ingestJobs)
-    .where(options.status ? eq(ingestJobs.status, options.status) : undefined)
+    .where(
+      and(
+        options.status ? eq(ingestJobs.status, options.status) : undefined,
+        options.collections ? inArray(ingestJobs.collection, [...options.collections]) : undefined,
+      ),
+    )
     .orderBy(desc(ingestJobs.createdAt), desc(ingestJobs.id))
     .limit(options.limit ?? 20);
   return rows.map(toView);

@@ -1,5 +1,6 @@
 // Runs one claimed ingest job: the folder ingest, with heartbeats that renew the lease and save progress.
 import { setTimeout as sleep } from "node:timers/promises";
+import { describeError, retryWhenUnreachable } from "@lore/db";
 import { ProviderError } from "@lore/providers";
 import type { LoreContext } from "../context";
 import { LoreError } from "../errors";
@@ -39,6 +40,8 @@ export interface JobOutcome {
   status: IngestJobStatus | "lost";
   error?: string;
 }
+
+const LEASE_LOST = "the job is no longer held by this worker (lease lost or job cancelled)";
 
 class LeaseLost extends Error {
   override readonly name = "LeaseLost";
@@ -85,23 +88,36 @@ async function runClaimedJob(
         leaseMs: options.leaseMs,
         progress,
       }).catch(() => true); // A database blip: the next beat tries again before the lease lapses.
-      if (!owned) controller.abort(new LeaseLost(`job ${job.id} is no longer held by this worker`));
+      if (!owned) controller.abort(new LeaseLost(LEASE_LOST));
     }
   })();
   try {
-    const summary = await ingestFolder(context, job.path, {
-      ...options.ingest,
-      collection: job.collection,
-      sync: job.sync,
-      signal: controller.signal,
-      onProgress: (next) => {
-        progress = next;
-      },
-    });
+    // A database blip (restart, failover, terminated backend) does not cost an attempt: the
+    // ingest waits for the database and runs again under the same lease, skipping what it wrote.
+    const summary = await retryWhenUnreachable(
+      context.db,
+      () =>
+        ingestFolder(context, job.path, {
+          ...options.ingest,
+          collection: job.collection,
+          sync: job.sync,
+          signal: controller.signal,
+          onProgress: (next) => {
+            progress = next;
+          },
+        }),
+      { signal: controller.signal },
+    );
     controller.abort();
     await heartbeats;
-    const completed = await completeIngestJob(context.db, job, { summary, progress });
-    return { job, status: completed ? "succeeded" : "lost" };
+    const completed = await retryWhenUnreachable(
+      context.db,
+      () => completeIngestJob(context.db, job, { summary, progress }),
+      options.signal ? { signal: options.signal } : {},
+    );
+    if (completed) return { job, status: "succeeded" };
+    // Cancelled meanwhile, or the lease lapsed and another worker holds the job now.
+    return { job, status: "lost", error: `${LEASE_LOST}; its result was not saved` };
   } catch (error) {
     const reason: unknown = controller.signal.reason;
     controller.abort();
@@ -111,7 +127,7 @@ async function runClaimedJob(
       await releaseIngestJob(context.db, job);
       return { job, status: "queued", error: "the worker stopped; the job was handed back" };
     }
-    const message = error instanceof Error ? error.message : String(error);
+    const message = jobError(error);
     const status = await failIngestJob(context.db, job, {
       error: message,
       retryable: isRetryable(error),
@@ -121,6 +137,16 @@ async function runClaimedJob(
   } finally {
     options.signal?.removeEventListener("abort", stop);
   }
+}
+
+/**
+ * What is stored on the job and logged: Lore's own messages as they are; anything else by code
+ * and the driver's short message, never a query's parameters (document text) or the SQL.
+ */
+function jobError(error: unknown): string {
+  if (error instanceof LoreError) return error.message;
+  const { code, message } = describeError(error);
+  return `${code}: ${message}`;
 }
 
 // Bad input (a missing folder, another embedder) fails the same way every time: no retry.

@@ -9,7 +9,8 @@ import type { SearchFilters } from "../contract";
 import { ingestFolder } from "../ingestion/ingest-folder";
 import { putDocument } from "../ingestion/put-document";
 import { SAMPLE_DOCS_DIR } from "../sample-docs";
-import { DEFAULT_RETRIEVAL, hybridSearch } from "./hybrid-search";
+import { hybridSearch } from "./hybrid-search";
+import { DEFAULT_RETRIEVAL } from "./retrieval-settings";
 
 const embedder = createLocalEmbedder();
 let database: Database;
@@ -151,5 +152,73 @@ describe("hybrid search's BM25 ranking", () => {
 
   it("finds nothing by text for a query of stop words only", async () => {
     expect(await textRanking("and the of")).toEqual([]);
+  });
+});
+
+describe("hybrid search's fusion weights", () => {
+  // One rare word: BM25 matches a chunk or two, the vector ranking fills the rest.
+  const query = "Willamette seats";
+  const searchWith = async (weights: { vectorWeight: number; textWeight: number }) => {
+    const [vector] = await embedder.embed([query]);
+    return hybridSearch(database.db, collection, query, vector ?? [], { topK: 60, ...weights });
+  };
+
+  it("at vector weight 0 keep the BM25 order, then the chunks only the vector ranking found", async () => {
+    const results = await searchWith({ vectorWeight: 0, textWeight: 1 });
+    const matched = results.filter((result) => result.textRank !== null);
+    expect(matched.length).toBeGreaterThan(0);
+    expect(results.slice(0, matched.length)).toEqual(matched);
+    expect(matched.map((result) => result.textRank)).toEqual(matched.map((_, index) => index + 1));
+    const rest = results.slice(matched.length);
+    expect(rest.length).toBeGreaterThan(0);
+    const similarities = rest.map((result) => result.similarity ?? Number.NaN);
+    expect(similarities).toEqual([...similarities].sort((left, right) => right - left));
+  });
+
+  it("at text weight 0 order by similarity alone", async () => {
+    const results = await searchWith({ vectorWeight: 1, textWeight: 0 });
+    const similar = results.filter((result) => result.similarity !== null);
+    expect(results.slice(0, similar.length)).toEqual(similar);
+    const similarities = similar.map((result) => result.similarity ?? Number.NaN);
+    expect(similarities).toEqual([...similarities].sort((left, right) => right - left));
+  });
+});
+
+describe("hybrid search's full-text candidate budget", () => {
+  it("above the budget, scores only the chunks holding the rarest query term, still exactly", async () => {
+    const query = "How do I roll back a deploy?";
+    const [rarest] = await queryRows<{ lexeme: string }>(
+      database.db,
+      sql`SELECT t.lexeme FROM collection_terms t
+          WHERE t.collection_id = ${collection.id}
+            AND t.lexeme IN (SELECT lexeme FROM unnest(to_tsvector('english', ${query})))
+          GROUP BY t.lexeme HAVING sum(t.chunks) > 0 ORDER BY sum(t.chunks), t.lexeme LIMIT 1`,
+    );
+    const holding = await queryRows<{ id: string }>(
+      database.db,
+      sql`SELECT id FROM chunks WHERE collection_id = ${collection.id}
+          AND search @@ to_tsquery('english', ${rarest?.lexeme ?? ""})`,
+    );
+    expect(holding.length).toBeGreaterThan(0);
+    const everyMatch = await referenceBm25(query);
+    // The query's terms match more chunks than the rarest one does, so the budget cuts.
+    expect(everyMatch.size).toBeGreaterThan(holding.length);
+    const [vector] = await embedder.embed([query]);
+    const results = await hybridSearch(database.db, collection, query, vector ?? [], {
+      topK: DEFAULT_RETRIEVAL.candidates,
+      vectorWeight: 0,
+      textWeight: 1,
+      textCandidateBudget: 1,
+    });
+    const ranked = results.filter((result) => result.textRank !== null);
+    expect(new Set(ranked.map((result) => result.chunkId))).toEqual(
+      new Set(holding.map((row) => row.id)),
+    );
+    const expected = ranked
+      .map((result) => everyMatch.get(result.chunkId) ?? Number.NaN)
+      .sort((left, right) => right - left);
+    for (const [rank, result] of ranked.entries()) {
+      expect(everyMatch.get(result.chunkId)).toBeCloseTo(expected[rank] ?? Number.NaN, 9);
+    }
   });
 });

@@ -3,18 +3,13 @@ import { type LoreDb, queryRows, vectorBinary, vectorCast } from "@lore/db";
 import { type SQL, sql } from "drizzle-orm";
 import type { Collection } from "../collections/collections";
 import type { SearchFilters } from "../contract";
+import { DEFAULT_RETRIEVAL, type RetrievalSettings } from "./retrieval-settings";
 
-export interface RetrievalOptions {
+export interface RetrievalOptions extends Partial<RetrievalSettings> {
   topK: number;
   filters?: SearchFilters;
-  /** Candidates taken from each ranking before fusion. */
-  candidates?: number;
-  /** The RRF constant k in 1 / (k + rank). */
-  rrfK?: number;
-  vectorWeight?: number;
-  textWeight?: number;
-  /** Okapi BM25 parameters of the full-text ranking. */
-  bm25?: { k1: number; b: number };
+  /** Chunks the full-text half reads beyond its rarest term's; default TEXT_CANDIDATE_BUDGET. */
+  textCandidateBudget?: number;
 }
 
 export interface RetrievedChunk {
@@ -34,15 +29,11 @@ export interface RetrievedChunk {
   textRank: number | null;
 }
 
-// BM25 leads: the local embedder has no corpus statistics (no IDF), so at equal weight its
-// ranking drags BM25's down on keyword-heavy corpora (measured: evals/README.md).
-export const DEFAULT_RETRIEVAL = {
-  candidates: 40,
-  rrfK: 60,
-  vectorWeight: 0.5,
-  textWeight: 1,
-  bm25: { k1: 0.9, b: 0.4 },
-};
+/**
+ * Chunks the full-text half reads at most (beyond those of the query's rarest term): it scores
+ * every match below this, and the matches of the rarest terms above it (docs/scaling.md).
+ */
+export const TEXT_CANDIDATE_BUDGET = 2000;
 
 export async function hybridSearch(
   db: LoreDb,
@@ -51,6 +42,16 @@ export async function hybridSearch(
   queryVector: readonly number[],
   options: RetrievalOptions,
 ): Promise<RetrievedChunk[]> {
+  return queryRows<RetrievedChunk>(db, hybridSearchQuery(collection, query, queryVector, options));
+}
+
+/** The one statement hybridSearch runs; exported so plan checks can EXPLAIN exactly it. */
+export function hybridSearchQuery(
+  collection: Collection,
+  query: string,
+  queryVector: readonly number[],
+  options: RetrievalOptions,
+): SQL {
   const candidates = Math.max(options.candidates ?? DEFAULT_RETRIEVAL.candidates, options.topK);
   const rrfK = options.rrfK ?? DEFAULT_RETRIEVAL.rrfK;
   const vectorWeight = options.vectorWeight ?? DEFAULT_RETRIEVAL.vectorWeight;
@@ -60,18 +61,21 @@ export async function hybridSearch(
   const dimensions = sql.raw(String(Math.trunc(collection.embeddingDimensions)));
   const target = vectorBinary(queryVector);
   const filters = filterSql(options.filters);
-  // The cast and vector_dims() predicate match the partial HNSW index for this dimension.
+  const textBudget = Math.trunc(options.textCandidateBudget ?? TEXT_CANDIDATE_BUDGET);
+  // The cast and vector_dims() predicate match the partial HNSW index for this dimension. The
+  // ANN scan joins nothing: with a join to documents Postgres underestimated the rows, chose a
+  // hash join and the HNSW scan returned every row (692 ms vs 5.8 ms at 100k chunks). Filters are
+  // an EXISTS fenced by OFFSET 0, so they stay a per-row check on the index scan (not a semi-join)
+  // and hnsw.iterative_scan keeps walking the graph until the LIMIT is met.
   // BM25 because ts_rank has no IDF. The collection's chunk count and average length come from
-  // collection_statistics, which triggers keep exact, instead of a scan of the collection per
-  // query; document frequencies are counted among the chunks matching any query term, in the
-  // same pass that reads their term frequencies, so the query stays one statement.
-  return queryRows<RetrievedChunk>(
-    db,
-    sql`
+  // collection_statistics and document frequencies from collection_terms, which triggers keep
+  // exact, instead of scans of the collection per query.
+  return sql`
     WITH vector_ranked AS (
       SELECT c.id, c.embedding::${cast} <=> ${target}::${cast} AS distance
-      FROM chunks c JOIN documents d ON d.id = c.document_id
-      WHERE c.collection_id = ${collection.id} AND vector_dims(c.embedding) = ${dimensions} ${filters ?? sql``}
+      FROM chunks c
+      WHERE c.collection_id = ${collection.id} AND vector_dims(c.embedding) = ${dimensions}
+        ${filters ? sql`AND EXISTS (SELECT 1 FROM documents d WHERE d.id = c.document_id ${filters} OFFSET 0)` : sql``}
       ORDER BY c.embedding::${cast} <=> ${target}::${cast}
       LIMIT ${candidates}
     ),
@@ -81,14 +85,30 @@ export async function hybridSearch(
     query_terms AS (
       SELECT DISTINCT lexeme FROM unnest(to_tsvector('english', ${query}))
     ),
-    text_query AS (
-      SELECT array_agg(lexeme) AS lexemes, string_agg(quote_literal(lexeme), ' | ')::tsquery AS q
-      FROM query_terms
-    ),
     corpus AS MATERIALIZED (
       SELECT coalesce(sum(chunks), 0)::float8 AS total,
         greatest(sum(tokens)::float8 / nullif(sum(chunks), 0), 1) AS average_length
       FROM collection_statistics WHERE collection_id = ${collection.id}
+    ),
+    -- Document frequencies are primary-key look-ups in collection_terms (kept by triggers), and
+    -- rarer is the chunks matching the query's rarer terms, for the candidate budget below.
+    term_weights AS MATERIALIZED (
+      SELECT q.lexeme, ln(1 + (corpus.total - f.matching + 0.5) / (f.matching + 0.5)) AS idf,
+        sum(f.matching) OVER (ORDER BY f.matching, q.lexeme) - f.matching AS rarer, f.matching
+      FROM query_terms q CROSS JOIN corpus
+        CROSS JOIN LATERAL (SELECT coalesce(sum(t.chunks), 0)::float8 AS matching FROM collection_terms t
+          WHERE t.collection_id = ${collection.id} AND t.lexeme = q.lexeme) f
+      WHERE f.matching > 0
+    ),
+    -- The candidates are the chunks matching the rarest terms, as many as fit the budget (always
+    -- the rarest one): they carry the most IDF, so a chunk that matches only commoner terms rarely
+    -- outranks them. Each candidate is still scored on every query term it holds. Below the
+    -- budget that is every match, so the ranking is exact Okapi BM25.
+    text_query AS (
+      SELECT array_agg(lexeme) AS lexemes,
+        string_agg(quote_literal(lexeme), ' | ')
+          FILTER (WHERE rarer = 0 OR rarer + matching <= ${textBudget})::tsquery AS q
+      FROM term_weights
     ),
     -- setweight marks the query's lexemes and ts_filter keeps only them, in C, so each matching
     -- chunk unnests its few query terms instead of its whole tsvector.
@@ -98,11 +118,6 @@ export async function hybridSearch(
       FROM chunks c CROSS JOIN text_query
         CROSS JOIN LATERAL unnest(ts_filter(setweight(c.search, 'A', text_query.lexemes), '{a}')) u
       WHERE c.collection_id = ${collection.id} AND c.search @@ text_query.q
-    ),
-    term_weights AS MATERIALIZED (
-      SELECT m.lexeme, ln(1 + (corpus.total - count(*) + 0.5) / (count(*) + 0.5)) AS idf
-      FROM term_matches m CROSS JOIN corpus
-      GROUP BY m.lexeme, corpus.total
     ),
     -- Rounded (to 1e-9) so near-duplicate chunks tie, and are then ordered by id, whatever order
     -- the plan summed their terms in (float addition is not associative).
@@ -131,9 +146,9 @@ export async function hybridSearch(
       c.start_line AS "startLine", c.end_line AS "endLine", c.text,
       f.score::float8 AS score, f.similarity::float8 AS similarity, f.text_rank::int AS "textRank"
     FROM fused f JOIN chunks c ON c.id = f.id JOIN documents d ON d.id = c.document_id
+    -- A ranking weighted 0 does not change the order; chunks only it found follow the others.
     ORDER BY f.score DESC, f.text_rank NULLS LAST, f.similarity DESC NULLS LAST, d.source, c.ordinal
-    LIMIT ${options.topK}`,
-  );
+    LIMIT ${options.topK}`;
 }
 
 /** The documents (`d`) predicates of the filters, each led by AND; undefined without any. */

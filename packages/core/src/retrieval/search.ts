@@ -3,6 +3,7 @@ import { type Collection, requireCollection } from "../collections/collections";
 import type { LoreContext } from "../context";
 import type { SearchFilters, SearchRequest, SearchResponse } from "../contract";
 import { hybridSearch, type RetrievedChunk } from "./hybrid-search";
+import { type RetrievalOverrides, retrievalSettings } from "./retrieval-settings";
 
 export const DEFAULT_SEARCH_TOP_K = 10;
 
@@ -11,6 +12,8 @@ export interface RetrieveInput {
   collection: string;
   topK: number;
   filters?: SearchFilters;
+  /** Overrides of the context's retrieval settings for this call only (evals compare legs). */
+  retrieval?: RetrievalOverrides;
 }
 
 export interface Retrieval {
@@ -40,11 +43,13 @@ export async function retrieve(context: LoreContext, input: RetrieveInput): Prom
   const known = checkedCollections.get(context)?.get(input.collection);
   let collection = known ?? (await checkedCollection(context, input.collection));
   const embedStarted = performance.now();
+  const settings = retrievalSettings(context.embedder.id, context.retrieval, input.retrieval);
   const [vector] = await context.embedder.embed([input.query]);
   const retrieveStarted = performance.now();
   const searchIn = async (target: Collection) =>
     vector
       ? hybridSearch(context.db, target, input.query, vector, {
+          ...settings,
           topK: input.topK,
           ...(input.filters ? { filters: input.filters } : {}),
         })

@@ -2,6 +2,7 @@
 export { apiKeys } from "./api-keys";
 export { chunks } from "./chunks";
 export { collectionStatistics } from "./collection-statistics";
+export { collectionTerms } from "./collection-terms";
 export { collections } from "./collections";
 export { documents } from "./documents";
 export { feedback } from "./feedback";

@@ -1,0 +1,56 @@
+// How rare each of a question's words is in a collection: the weights of the answer evidence.
+import { type LoreDb, queryRows } from "@lore/db";
+import { matchTerms, words } from "@lore/providers";
+import { sql } from "drizzle-orm";
+
+/** Chunk counts of a question's terms in one collection, from the full-text index. */
+export interface TermStatistics {
+  /** Chunks in the collection. */
+  chunks: number;
+  /** Chunks holding each term (a matchTerms term); a term not in the map is in none. */
+  frequency: ReadonlyMap<string, number>;
+}
+
+// Past this many chunks a word is common whatever the exact count: the cap bounds the index scan.
+const FREQUENCY_CAP = 5_000;
+
+export async function collectionTermStatistics(
+  db: LoreDb,
+  collection: string,
+  question: string,
+): Promise<TermStatistics> {
+  const questionWords = [...new Set(words(question))].filter((word) => matchTerms(word).length > 0);
+  if (questionWords.length === 0) return { chunks: 0, frequency: new Map() };
+  // Counted with Postgres' own stemming, the index's: close enough to weigh a term by its rarity.
+  const rows = await queryRows<{ word: string; frequency: number; total: number }>(
+    db,
+    sql`
+    WITH target AS (SELECT id FROM collections WHERE name = ${collection})
+    SELECT w.word,
+      (SELECT count(*) FROM (
+        SELECT 1 FROM chunks c, target
+        WHERE c.collection_id = target.id AND c.search @@ plainto_tsquery('english', w.word)
+        LIMIT ${FREQUENCY_CAP}) hits)::int AS frequency,
+      (SELECT coalesce(sum(s.chunks), 0) FROM collection_statistics s, target
+        WHERE s.collection_id = target.id)::int AS total
+    FROM unnest(${sql.param(questionWords)}::text[]) AS w(word)`,
+  );
+  const frequency = new Map<string, number>();
+  for (const row of rows) {
+    for (const term of matchTerms(row.word)) {
+      frequency.set(term, Math.max(frequency.get(term) ?? 0, row.frequency));
+    }
+  }
+  return { chunks: rows[0]?.total ?? 0, frequency };
+}
+
+/** The same statistics over texts in memory (tests, and a caller without a database). */
+export function textTermStatistics(texts: readonly string[]): TermStatistics {
+  const frequency = new Map<string, number>();
+  for (const text of texts) {
+    for (const term of new Set(matchTerms(text))) {
+      frequency.set(term, (frequency.get(term) ?? 0) + 1);
+    }
+  }
+  return { chunks: texts.length, frequency };
+}

@@ -1,0 +1,89 @@
+// collection_terms' triggers: each collection's lexeme document frequencies stay equal to a recount of its chunks.
+import { sql } from "drizzle-orm";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Database } from "./client";
+import { queryRows } from "./query";
+import { createTestDatabase } from "./testing";
+
+let database: Database;
+
+/** `collection/lexeme` → chunks, as the triggers keep it (zero rows left by deletes dropped). */
+async function kept(): Promise<Record<string, number>> {
+  const rows = await queryRows<{ key: string; chunks: number }>(
+    database.db,
+    sql`SELECT collection_id || '/' || lexeme AS key, sum(chunks)::int AS chunks
+        FROM collection_terms GROUP BY 1 HAVING sum(chunks) <> 0 ORDER BY 1`,
+  );
+  return Object.fromEntries(rows.map((row) => [row.key, row.chunks]));
+}
+
+/** The same, counted from the chunks themselves. */
+async function recounted(): Promise<Record<string, number>> {
+  const rows = await queryRows<{ key: string; chunks: number }>(
+    database.db,
+    sql`SELECT c.collection_id || '/' || term.lexeme AS key, count(*)::int AS chunks
+        FROM chunks c CROSS JOIN LATERAL unnest(tsvector_to_array(c.search)) AS term(lexeme)
+        GROUP BY 1 ORDER BY 1`,
+  );
+  return Object.fromEntries(rows.map((row) => [row.key, row.chunks]));
+}
+
+async function insertChunk(id: string, collection: string, text: string): Promise<void> {
+  await database.db.execute(sql`
+    INSERT INTO chunks (id, document_id, collection_id, ordinal, text, start_line, end_line,
+      token_count, content_hash, embedding)
+    VALUES (${id}, ${`doc_${collection}`}, ${`col_${collection}`}, 0, ${text}, 1, 1, 5, ${id}, '[1,0,0]')`);
+}
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+  await database.db.execute(sql`
+    INSERT INTO collections (id, name, embedding_model, embedding_dimensions)
+    VALUES ('col_a', 'a', 'test', 3), ('col_b', 'b', 'test', 3)`);
+  await database.db.execute(sql`
+    INSERT INTO documents (id, collection_id, source, title, content_hash, mime_type)
+    VALUES ('doc_a', 'col_a', 'a.md', 'A', 'a', 'text/markdown'),
+      ('doc_b', 'col_b', 'b.md', 'B', 'b', 'text/markdown')`);
+});
+afterAll(async () => {
+  await database.close();
+});
+
+describe("collection_terms", () => {
+  it("counts each chunk once per lexeme, per collection, through inserts, updates and deletes", async () => {
+    await insertChunk("chk_1", "a", "Roll back the deploy; deploy again.");
+    await insertChunk("chk_2", "a", "Restore the database backup.");
+    await insertChunk("chk_3", "b", "Deploy the database.");
+    expect(await kept()).toMatchObject({
+      "col_a/deploy": 1,
+      "col_a/databas": 1,
+      "col_b/deploy": 1,
+    });
+    expect(await kept()).toEqual(await recounted());
+
+    await database.db.execute(
+      sql`UPDATE chunks SET text = 'Deploy on Fridays.' WHERE id = 'chk_2'`,
+    );
+    expect((await kept())["col_a/deploy"]).toBe(2);
+    expect(await kept()).toEqual(await recounted());
+
+    // A move to another collection counts out of one and into the other.
+    await database.db.execute(
+      sql`UPDATE chunks SET collection_id = 'col_b', document_id = 'doc_b' WHERE id = 'chk_1'`,
+    );
+    expect(await kept()).toEqual(await recounted());
+
+    await database.db.execute(sql`DELETE FROM chunks WHERE id = 'chk_3'`);
+    expect(await kept()).toEqual(await recounted());
+  });
+
+  it("forgets a deleted collection's terms and a truncated table's", async () => {
+    await insertChunk("chk_4", "a", "Escalate to the on-call engineer.");
+    await database.db.execute(sql`DELETE FROM collections WHERE id = 'col_a'`);
+    expect(Object.keys(await kept()).some((key) => key.startsWith("col_a/"))).toBe(false);
+    expect(await kept()).toEqual(await recounted());
+
+    await database.db.execute(sql`TRUNCATE chunks`);
+    expect(await kept()).toEqual({});
+  });
+});
