@@ -90,34 +90,51 @@ export function hybridSearchQuery(
         greatest(sum(tokens)::float8 / nullif(sum(chunks), 0), 1) AS average_length
       FROM collection_statistics WHERE collection_id = ${collection.id}
     ),
-    -- Document frequencies are primary-key look-ups in collection_terms (kept by triggers), and
-    -- rarer is the chunks matching the query's rarer terms, for the candidate budget below.
+    -- Document frequencies are primary-key look-ups in collection_terms (kept by triggers).
+    -- together: the chunks expected to hold this term and every rarer one, were terms independent.
     term_weights AS MATERIALIZED (
-      SELECT q.lexeme, ln(1 + (corpus.total - f.matching + 0.5) / (f.matching + 0.5)) AS idf,
-        sum(f.matching) OVER (ORDER BY f.matching, q.lexeme) - f.matching AS rarer, f.matching
+      SELECT q.lexeme, ln(1 + (corpus.total - f.matching + 0.5) / (f.matching + 0.5)) AS idf, f.matching,
+        row_number() OVER rarest AS rarity,
+        corpus.total * exp(sum(ln(f.matching / greatest(corpus.total, f.matching))) OVER rarest) AS together
       FROM query_terms q CROSS JOIN corpus
         CROSS JOIN LATERAL (SELECT coalesce(sum(t.chunks), 0)::float8 AS matching FROM collection_terms t
           WHERE t.collection_id = ${collection.id} AND t.lexeme = q.lexeme) f
       WHERE f.matching > 0
+      WINDOW rarest AS (ORDER BY f.matching, q.lexeme)
     ),
-    -- The candidates are the chunks matching the rarest terms, as many as fit the budget (always
-    -- the rarest one): they carry the most IDF, so a chunk that matches only commoner terms rarely
-    -- outranks them. Each candidate is still scored on every query term it holds. Below the
-    -- budget that is every match, so the ranking is exact Okapi BM25.
-    text_query AS (
-      SELECT array_agg(lexeme) AS lexemes,
-        string_agg(quote_literal(lexeme), ' | ')
-          FILTER (WHERE rarer = 0 OR rarer + matching <= ${textBudget})::tsquery AS q
+    -- When the chunks matching any term fit the budget, all are scored: exact Okapi BM25. Past
+    -- it, the candidates are the chunks holding all of the fewest rarest terms expected to fit
+    -- (GIN intersects their posting lists): those carry the most IDF, so a chunk missing one
+    -- rarely outranks them. Every candidate is still scored on all the query terms it holds.
+    text_plan AS (
+      SELECT sum(matching) <= ${textBudget} AS exact,
+        coalesce(min(rarity) FILTER (WHERE together <= ${textBudget}), max(rarity)) AS required
       FROM term_weights
     ),
-    -- setweight marks the query's lexemes and ts_filter keeps only them, in C, so each matching
-    -- chunk unnests its few query terms instead of its whole tsvector.
-    term_matches AS MATERIALIZED (
-      SELECT c.id, c.document_id, c.token_count, u.lexeme,
-        coalesce(array_length(u.positions, 1), 1)::float8 AS frequency
-      FROM chunks c CROSS JOIN text_query
-        CROSS JOIN LATERAL unnest(ts_filter(setweight(c.search, 'A', text_query.lexemes), '{a}')) u
+    text_query AS (
+      SELECT array_agg(w.lexeme) AS lexemes,
+        CASE WHEN p.exact THEN string_agg(quote_literal(w.lexeme), ' | ')
+          ELSE string_agg(quote_literal(w.lexeme), ' & ') FILTER (WHERE w.rarity <= p.required)
+        END::tsquery AS q
+      FROM term_weights w CROSS JOIN text_plan p
+      GROUP BY p.exact, p.required
+    ),
+    -- Past the budget, the shortest of those: with every required term present, the shorter a
+    -- chunk the higher its BM25, unless a longer one repeats the terms. Reading a match's length
+    -- is cheap; scoring it (its whole tsvector) is not. Filters apply first, so they still fill.
+    text_candidates AS MATERIALIZED (
+      SELECT c.id, c.token_count FROM chunks c CROSS JOIN text_query
       WHERE c.collection_id = ${collection.id} AND c.search @@ text_query.q
+        ${filters ? sql`AND EXISTS (SELECT 1 FROM documents d WHERE d.id = c.document_id ${filters})` : sql``}
+      ORDER BY c.token_count, c.id
+      LIMIT (SELECT CASE WHEN exact THEN NULL ELSE ${textBudget}::bigint END FROM text_plan)
+    ),
+    -- setweight marks the query's lexemes and ts_filter keeps only them, in C, so each candidate
+    -- unnests its few query terms instead of its whole tsvector.
+    term_matches AS MATERIALIZED (
+      SELECT t.id, t.token_count, u.lexeme, coalesce(array_length(u.positions, 1), 1)::float8 AS frequency
+      FROM text_candidates t JOIN chunks c ON c.id = t.id CROSS JOIN text_query
+        CROSS JOIN LATERAL unnest(ts_filter(setweight(c.search, 'A', text_query.lexemes), '{a}')) u
     ),
     -- Rounded (to 1e-9) so near-duplicate chunks tie, and are then ordered by id, whatever order
     -- the plan summed their terms in (float addition is not associative).
@@ -126,7 +143,6 @@ export function hybridSearchQuery(
         round(1e9 * sum(w.idf * m.frequency * ${bm25.k1 + 1}::float8 / (m.frequency + ${bm25.k1}::float8
           * (1 - ${bm25.b}::float8 + ${bm25.b}::float8 * m.token_count / corpus.average_length)))) AS relevance
       FROM term_matches m JOIN term_weights w ON w.lexeme = m.lexeme CROSS JOIN corpus
-        ${filters ? sql`JOIN documents d ON d.id = m.document_id WHERE TRUE ${filters}` : sql``}
       GROUP BY m.id
       ORDER BY relevance DESC, m.id
       LIMIT ${candidates}
