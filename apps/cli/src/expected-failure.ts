@@ -5,6 +5,8 @@ import { ConfigError } from "@lore/config";
 import { LoreError } from "@lore/core";
 import { DataDirLockedError } from "@lore/db";
 
+export { describeError } from "@lore/db";
+
 export function isExpectedFailure(error: Error): boolean {
   return (
     error instanceof LoreError ||

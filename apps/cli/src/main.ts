@@ -19,7 +19,11 @@ try {
   process.exit(1);
 }
 
-/** Lore's own errors print their message; anything unexpected prints its stack. */
+/**
+ * Lore's own errors print their message. Anything unexpected prints its code and the driver's
+ * short message (describeError): a database error's stack and message carry the SQL and every
+ * parameter, document text and key hashes among them. LORE_DEBUG=1 adds the stack.
+ */
 async function describeFailure(error: unknown): Promise<string> {
   if (!(error instanceof Error)) return String(error);
   // The command that threw has loaded the error classes already, so this import is cheap; when
@@ -27,13 +31,17 @@ async function describeFailure(error: unknown): Promise<string> {
   const expected = await import("./expected-failure").catch(() => undefined);
   if (!expected) return error.stack ?? error.message;
   if (expected.isExpectedFailure(error)) return error.message;
-  const unreachable = databaseUnreachable(error);
-  return unreachable ?? error.stack ?? error.message;
+  // The driver's error, under any wrapper (drizzle's query error, which quotes the SQL).
+  const { code, message } = expected.describeError(error);
+  const unreachable = databaseUnreachable(code, message);
+  if (unreachable) return unreachable;
+  const summary = `unexpected error: ${code}: ${message}`;
+  return process.env.LORE_DEBUG === "1"
+    ? `${summary}\n${error.stack ?? ""}`
+    : `${summary} (LORE_DEBUG=1 prints the stack)`;
 }
 
-function databaseUnreachable(error: Error): string | undefined {
-  const code = (error as NodeJS.ErrnoException).code;
-  if (!process.env.DATABASE_URL || code === undefined || !NETWORK_ERRORS.has(code))
-    return undefined;
-  return `cannot reach the database at DATABASE_URL (${error.message}). Is Postgres running and the URL right?`;
+function databaseUnreachable(code: string, message: string): string | undefined {
+  if (!process.env.DATABASE_URL || !NETWORK_ERRORS.has(code)) return undefined;
+  return `cannot reach the database at DATABASE_URL (${message}). Is Postgres running and the URL right?`;
 }

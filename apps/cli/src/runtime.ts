@@ -33,12 +33,39 @@ export async function createEmbedder(config: Config): Promise<Embedder> {
     );
   }
   return createOpenAIEmbedder({
-    model: config.embed.model,
+    ...openAIServer(config),
     ...(config.embed.dimensions ? { dimensions: config.embed.dimensions } : {}),
     ...(config.embed.batchSize ? { maxBatch: config.embed.batchSize } : {}),
+  });
+}
+
+// One retry: a question waits on this call, and a client gives up long before an ingest would.
+const QUERY_EMBED_RETRIES = 1;
+
+/**
+ * The embedder for questions and search queries: the same model with a short timeout and one
+ * retry, so a hanging provider answers the request with an error in seconds. The local embedder
+ * makes no network call and is shared.
+ */
+export async function createQueryEmbedder(config: Config, embedder: Embedder): Promise<Embedder> {
+  if (config.embed.provider === "local") return embedder;
+  return createOpenAIEmbedder({
+    ...openAIServer(config),
+    ...(config.embed.dimensions
+      ? { dimensions: config.embed.dimensions }
+      : { knownDimensions: embedder.dimensions }),
+    timeoutMs: config.embed.queryTimeoutMs,
+    maxRetries: QUERY_EMBED_RETRIES,
+  });
+}
+
+/** The embedding model and the server that serves it. */
+function openAIServer(config: Config): { model: string; apiKey?: string; baseUrl?: string } {
+  return {
+    model: config.embed.model,
     ...(config.openai.apiKey ? { apiKey: config.openai.apiKey } : {}),
     ...(config.openai.baseUrl ? { baseUrl: config.openai.baseUrl } : {}),
-  });
+  };
 }
 
 /** The chat model when answers come from an LLM; undefined for extractive answers. */
@@ -71,9 +98,11 @@ function chatContext(config: Config): Pick<LoreContext, "chat" | "answering"> {
 
 /** The context a process needs to ingest, search and answer over an open database. */
 export async function createContext(config: Config, database: Database): Promise<LoreContext> {
+  const embedder = await createEmbedder(config);
   return {
     db: database.db,
-    embedder: await createEmbedder(config),
+    embedder,
+    queryEmbedder: await createQueryEmbedder(config, embedder),
     vectorIndex: config.vectorIndex,
     retrieval: retrievalOverrides(config.retrieval),
     ...chatContext(config),

@@ -137,6 +137,7 @@ const Environment = z.object({
   LORE_HNSW_BUILD_MEMORY_MB: optionalInteger(1, 1024 * 1024),
   LORE_EMBED_BATCH_SIZE: optionalInteger(1, 2048),
   LORE_EMBED_CONCURRENCY: optionalInteger(1, 64),
+  LORE_QUERY_EMBED_TIMEOUT_MS: optionalInteger(100, 600_000),
   LORE_DB_POOL_SIZE: optionalInteger(1, 1000),
   LORE_RETRIEVAL_CANDIDATES: optionalInteger(1, 10_000),
   LORE_RETRIEVAL_RRF_K: optionalInteger(0, 10_000),
@@ -165,6 +166,8 @@ export interface Config {
     batchSize?: number;
     /** Embedding requests one ingest keeps in flight; unset: the ingest's default. */
     concurrency?: number;
+    /** Per attempt, for a question's or search query's embedding (one retry); ingest keeps 60 s. */
+    queryTimeoutMs: number;
   };
   /** Unset numbers fall back to the providers' and answerer's defaults. */
   chat: {
@@ -269,6 +272,7 @@ export function loadConfig(
       ...(env.LORE_EMBED_DIMENSIONS ? { dimensions: env.LORE_EMBED_DIMENSIONS } : {}),
       ...(env.LORE_EMBED_BATCH_SIZE ? { batchSize: env.LORE_EMBED_BATCH_SIZE } : {}),
       ...(env.LORE_EMBED_CONCURRENCY ? { concurrency: env.LORE_EMBED_CONCURRENCY } : {}),
+      queryTimeoutMs: env.LORE_QUERY_EMBED_TIMEOUT_MS ?? 10_000,
     },
     chat: {
       provider: chatProvider,

@@ -7,6 +7,12 @@ import type { RetrievalOverrides } from "./retrieval/retrieval-settings";
 export interface LoreContext {
   db: LoreDb;
   embedder: Embedder;
+  /**
+   * Embeds questions and search queries: the same model as `embedder` with a short timeout and
+   * few retries, so a hanging provider fails a request in seconds instead of holding it for an
+   * ingest's patience. Defaults to `embedder`.
+   */
+  queryEmbedder?: Embedder;
   /** Answers with this model when set; without it answers are extractive. */
   chat?: ChatModel;
   /** Overrides of DEFAULT_ANSWERING (prompt budget, deadline, evidence threshold, prices). */

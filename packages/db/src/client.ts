@@ -53,6 +53,18 @@ export interface Database {
   close(): Promise<void>;
 }
 
+/** The pg pool behind a handle openDatabase made in Postgres mode (drizzle keeps it as `$client`). */
+export function postgresPool(db: LoreDb | LoreTransaction): pg.Pool | undefined {
+  const client = (db as { $client?: unknown }).$client;
+  // A pg.Pool; PGlite's handle, a transaction's and one over a single client have no pool fields.
+  return client !== null &&
+    typeof client === "object" &&
+    "totalCount" in client &&
+    "connect" in client
+    ? (client as pg.Pool)
+    : undefined;
+}
+
 export class DataDirLockedError extends Error {
   override readonly name = "DataDirLockedError";
   constructor(readonly dataDir: string) {

@@ -3,6 +3,12 @@ import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Database } from "./client";
 import { queryRows } from "./query";
+import {
+  createRealTestDatabase,
+  type RealTestDatabase,
+  realPostgresSuite,
+  realPostgresUrl,
+} from "./real-postgres";
 import { createTestDatabase } from "./testing";
 
 let database: Database;
@@ -85,5 +91,64 @@ describe("collection_terms", () => {
 
     await database.db.execute(sql`TRUNCATE chunks`);
     expect(await kept()).toEqual({});
+  });
+});
+
+describe.skipIf(!realPostgresUrl())(realPostgresSuite("collection_terms writers"), () => {
+  let real: RealTestDatabase;
+  beforeAll(async () => {
+    real = await createRealTestDatabase("collection_terms", { poolSize: 17 });
+    // collection_statistics shards by connection (pg_backend_pid() % 16), so 16 writers collide
+    // there; this database tests the term triggers alone.
+    await real.database.db.execute(sql`ALTER TABLE chunks DISABLE TRIGGER chunks_count_inserted`);
+    await real.database.db.execute(sql`
+      INSERT INTO collections (id, name, embedding_model, embedding_dimensions) VALUES ('col_a', 'a', 'test', 3);
+      INSERT INTO documents (id, collection_id, source, title, content_hash, mime_type)
+      VALUES ('doc_a', 'col_a', 'a.md', 'A', 'a', 'text/markdown')`);
+  });
+  afterAll(async () => {
+    await real?.drop();
+  });
+
+  it("never wait on each other: up to 16 open transactions each get a shard of their own", async () => {
+    const pool = real.database.pool;
+    if (!pool) throw new Error("expected a pg pool");
+    const clients = await Promise.all(Array.from({ length: 16 }, () => pool.connect()));
+    try {
+      for (const [index, client] of clients.entries()) {
+        await client.query("BEGIN");
+        // A writer that waited on another's row would fail here instead of hanging the test.
+        await client.query("SET LOCAL lock_timeout = '2s'");
+        for (const word of index % 2 === 0 ? ["alpha", "omega"] : ["omega", "alpha"]) {
+          await client.query(
+            `INSERT INTO chunks (id, document_id, collection_id, ordinal, text, start_line, end_line,
+               token_count, content_hash, embedding)
+             VALUES ($1, 'doc_a', 'col_a', 0, $2, 1, 1, 1, $1, '[1,0,0]')`,
+            [`chk_${index}_${word}`, word],
+          );
+        }
+      }
+      const shards = await Promise.all(
+        clients.map(
+          async (client) =>
+            (
+              await client.query<{ shard: string }>(
+                "SELECT current_setting('lore.term_shard') AS shard",
+              )
+            ).rows[0]?.shard,
+        ),
+      );
+      expect(new Set(shards).size).toBe(16);
+      for (const client of clients) await client.query("COMMIT");
+    } finally {
+      for (const client of clients) client.release();
+    }
+    const [row] = await queryRows<{ alpha: number; omega: number }>(
+      real.database.db,
+      sql`SELECT sum(chunks) FILTER (WHERE lexeme = 'alpha')::int AS alpha,
+            sum(chunks) FILTER (WHERE lexeme = 'omega')::int AS omega
+          FROM collection_terms WHERE collection_id = 'col_a'`,
+    );
+    expect(row).toEqual({ alpha: 16, omega: 16 });
   });
 });

@@ -1,7 +1,10 @@
+import { cp, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import { sql } from "drizzle-orm";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { type Database, openDatabase } from "./client";
-import { migrate } from "./migrate";
+import { migrate, migrationsFolder } from "./migrate";
 import { queryRows } from "./query";
 import {
   createRealTestDatabase,
@@ -29,6 +32,23 @@ async function appliedMigrations(database: Database): Promise<number> {
   return row?.total ?? 0;
 }
 
+/** A copy of the bundled migrations plus one more, as a newer release would ship it. */
+async function migrationsWithOneMore(): Promise<{ folder: string; remove(): Promise<void> }> {
+  const folder = await mkdtemp(path.join(tmpdir(), "lore-migrations-"));
+  await cp(migrationsFolder, folder, { recursive: true });
+  const journalFile = path.join(folder, "meta", "_journal.json");
+  const journal = JSON.parse(await readFile(journalFile, "utf8")) as {
+    entries: { idx: number; version: string; when: number; tag: string; breakpoints: boolean }[];
+  };
+  const last = journal.entries.at(-1);
+  if (!last) throw new Error("no bundled migrations");
+  const tag = `${String(last.idx + 1).padStart(4, "0")}_stale_probe`;
+  journal.entries.push({ ...last, idx: last.idx + 1, when: last.when + 1, tag });
+  await writeFile(journalFile, JSON.stringify(journal));
+  await writeFile(path.join(folder, `${tag}.sql`), "CREATE TABLE stale_probe (id integer);");
+  return { folder, remove: () => rm(folder, { recursive: true, force: true }) };
+}
+
 describe("migrations", () => {
   // Closed last-opened first: pools, then the wire server, then the PGlite behind it.
   const cleanups: (() => Promise<void>)[] = [];
@@ -50,6 +70,31 @@ describe("migrations", () => {
       sql`SELECT extname FROM pg_extension WHERE extname = 'vector'`,
     );
     expect(extension?.extname).toBe("vector");
+  });
+
+  it("check a current schema with one query, and migrate a stale one", async () => {
+    const database = await openDatabase({ kind: "pglite-memory" });
+    cleanups.push(() => database.close());
+    const newer = await migrationsWithOneMore();
+    cleanups.push(newer.remove);
+    expect(await migrate(database)).toBe("migrated");
+    const pglite = database.pglite;
+    if (!pglite) throw new Error("expected PGlite");
+    const calls = [
+      vi.spyOn(pglite, "query"),
+      vi.spyOn(pglite, "exec"),
+      vi.spyOn(pglite, "transaction"),
+    ];
+    const total = () => calls.reduce((sum, spy) => sum + spy.mock.calls.length, 0);
+    expect(await migrate(database)).toBe("current");
+    expect(total()).toBe(1);
+    // A release with one more migration finds the schema stale and applies only that one.
+    expect(await migrate(database, { folder: newer.folder })).toBe("migrated");
+    expect(await tables(database)).toContain("stale_probe");
+    const before = total();
+    expect(await migrate(database, { folder: newer.folder })).toBe("current");
+    expect(total() - before).toBe(1);
+    for (const spy of calls) spy.mockRestore();
   });
 
   // PGlite is a single backend session, so the advisory lock that serialises concurrent
@@ -91,6 +136,17 @@ describe.skipIf(!realPostgresUrl())(realPostgresSuite("migrations on Postgres"),
       await migrate(real.database);
       expect(await appliedMigrations(real.database)).toBe(applied);
       expect(await tables(real.database)).toEqual(expect.arrayContaining(CONTRACT_TABLES));
+      // Migrated: a start-up check is one query on the pool, no connection held, no lock.
+      const pool = real.database.pool;
+      if (!pool) throw new Error("expected a pg pool");
+      const query = vi.spyOn(pool, "query");
+      const connect = vi.spyOn(pool, "connect");
+      expect(await migrate(real.database)).toBe("current");
+      expect(query).toHaveBeenCalledTimes(1);
+      // pg-pool's query() checks a client out with the callback form; nothing else does.
+      expect(connect.mock.calls.filter((call) => (call as unknown[]).length === 0)).toHaveLength(0);
+      query.mockRestore();
+      connect.mockRestore();
     } finally {
       await Promise.all(replicas.map((replica) => replica.close()));
     }

@@ -8,6 +8,8 @@ export interface OpenAIEmbedderOptions {
   baseUrl?: string;
   /** Requested output size; learned from the server when omitted and the model is unknown. */
   dimensions?: number;
+  /** The output size when it is already known (another instance probed it): skips the probe, not sent. */
+  knownDimensions?: number;
   /** Texts per request (LORE_EMBED_BATCH_SIZE); lower it for servers with a small cap (TEI: 32). */
   maxBatch?: number;
   timeoutMs?: number;
@@ -60,6 +62,7 @@ export async function createOpenAIEmbedder(options: OpenAIEmbedderOptions): Prom
   };
   const dimensions =
     options.dimensions ??
+    options.knownDimensions ??
     KNOWN_DIMENSIONS[options.model] ??
     (await embed(["dimension probe"]))[0]?.length;
   if (!dimensions) throw new ProviderError("embedding server returned an empty vector", false);

@@ -26,7 +26,7 @@ export function searchRoutes(context: LoreContext): OpenAPIHono<AppEnv> {
   app.openapi(route, async (c) => {
     const request = c.req.valid("json");
     useCollection(c, request.collection);
-    return c.json(await search(context, request), 200);
+    return c.json(await search(context, request, { signal: c.req.raw.signal }), 200);
   });
   return app;
 }

@@ -75,6 +75,7 @@ export async function prepareAsk(
     rewriteMs = roundMs(performance.now() - rewriteStarted);
   }
   const retrieval = await retrieve(context, {
+    ...(options.signal ? { signal: options.signal } : {}),
     query: question,
     collection: request.collection,
     topK: request.topK ?? DEFAULT_ASK_TOP_K,

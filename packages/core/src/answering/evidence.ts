@@ -169,15 +169,20 @@ export function questionProfile(question: string, statistics: TermStatistics): Q
   const total = statistics.chunks;
   const idf = (frequency: number) => Math.log(1 + (total - frequency + 0.5) / (frequency + 0.5));
   const nameTerms = new Set(questionNames(question));
+  const productTerms = new Set(mixedCaseTerms(question));
   const weights = new Map<string, number>();
   const names: string[] = [];
   for (const term of terms) {
     const frequency = statistics.frequency.get(term) ?? 0;
     const known = frequency > 0;
     // A word the documents never use is either a paraphrase ("pup" for "dog") or a subject they
-    // do not cover ("Japan"); only a name is surely the latter.
+    // do not cover ("Japan"); a name is surely the latter, and so, nearly always, is a product
+    // word ("GraphQL", "QuickSight"): users rephrase common words, not product names. A product
+    // word still is no name (it need not be in the answer's document: "MacBook" for "laptop"),
+    // it only keeps its full weight.
     const isName = nameTerms.has(term);
-    const weight = known || isName ? idf(frequency) : idf(0) * UNKNOWN_WORD_WEIGHT;
+    const fullWeight = known || isName || productTerms.has(term);
+    const weight = fullWeight ? idf(frequency) : idf(0) * UNKNOWN_WORD_WEIGHT;
     weights.set(term, weight);
     if (isName && frequency <= total * COMMON_NAME_SHARE) names.push(term);
   }
@@ -195,7 +200,7 @@ export function questionNames(question: string): string[] {
   for (const sentence of question.split(/[.?!]\s+/)) {
     const tokens = sentence.split(/\s+/).filter((token) => token !== "");
     tokens.forEach((raw, index) => {
-      const token = raw.replace(/^[^\p{L}\p{N}]+|[^\p{L}\p{N}]+$/gu, "");
+      const token = bareWord(raw);
       if (token === "" || token.includes("-")) return;
       const capitalised = index > 0 && /^\p{Lu}\p{Ll}+$/u.test(token);
       const acronym = /^\p{Lu}{2,}\d*$/u.test(token) && token !== "I";
@@ -204,6 +209,19 @@ export function questionNames(question: string): string[] {
     });
   }
   return names;
+}
+
+/** Terms of words with a capital inside ("GraphQL", "MacBook", "DDoS"): product and brand words. */
+export function mixedCaseTerms(question: string): string[] {
+  return (question.match(/\S+/g) ?? [])
+    .map(bareWord)
+    .filter((token) => /\p{Ll}\p{Lu}/u.test(token) && !token.includes("-"))
+    .flatMap((token) => matchTerms(token));
+}
+
+/** A whitespace-separated token less the punctuation around it ("(GraphQL)," → "GraphQL"). */
+function bareWord(raw: string): string {
+  return raw.replace(/^[^\p{L}\p{N}]+|[^\p{L}\p{N}]+$/gu, "");
 }
 
 const KIND_PATTERNS: readonly [AnswerKind, RegExp][] = [

@@ -110,6 +110,29 @@ describe("extractiveAnswer", () => {
     expect(draft.answer).toContain("Friday");
   });
 
+  it("abstains on a near miss: the GraphQL API's rate limit when only the REST API's is documented", () => {
+    // An API reference: every page says API, most mention a rate limit.
+    const reference = textTermStatistics([
+      `${HANDBOOK.api.heading}\n${HANDBOOK.api.text}`,
+      "API keys: create an API key in Settings; each key has its own rate limit.",
+      "API pagination: list endpoints are not rate limited but return 100 items at most.",
+      "API errors: the API answers 429 when a rate limit is reached.",
+      "API uploads: uploads count against the rate limit of the key.",
+      "API authentication: send the key in the Authorization header.",
+      "API webhooks: the API retries a failed delivery five times.",
+      "API versions: the API version is set with a header.",
+    ]);
+    const question = "What is the rate limit of the GraphQL API?";
+    // Rate, limit and API are all in the section; GraphQL, a product word, is in no document.
+    const draft = extractiveAnswer(question, [HANDBOOK.api], { statistics: reference });
+    expect(draft.abstained).toBe(true);
+    const answered = extractiveAnswer("What is the rate limit of the REST API?", [HANDBOOK.api], {
+      statistics: reference,
+    });
+    expect(answered.abstained).toBe(false);
+    expect(answered.answer).toContain("100 requests per minute");
+  });
+
   it("does not match a different word with the same Porter stem (deductible is not deduction)", () => {
     const deduction = chunk(
       "payroll.md",
@@ -165,6 +188,12 @@ const HANDBOOK = {
     "Perks > Insurance",
     5,
     "Dental insurance is provided through Laya for everyone on the payroll.",
+  ),
+  api: chunk(
+    "api.md",
+    "API > Rate limits",
+    30,
+    "The REST API allows 100 requests per minute per API key. Requests over the limit get HTTP 429.",
   ),
   returns: chunk(
     "it.md",

@@ -210,6 +210,15 @@ describe("embedding and writing in batches", () => {
   });
 });
 
+/** The full-text GIN index's name when it exists (a bulk load drops it and builds it again). */
+async function fullTextIndex(): Promise<string | null> {
+  const [row] = await queryRows<{ name: string | null }>(
+    database.db,
+    sql`SELECT to_regclass('chunks_search_idx')::text AS name`,
+  );
+  return row?.name ?? null;
+}
+
 describe("bulk loads and the HNSW index", () => {
   // A dimension of its own, so the index under test serves only these collections.
   const embedder64 = createLocalEmbedder({ dimensions: 64 });
@@ -279,13 +288,16 @@ describe("bulk loads and the HNSW index", () => {
       }),
     ).rejects.toThrow(/embedding server gone/);
     expect(await indexOid(48)).not.toBeNull();
+    expect(await fullTextIndex()).not.toBeNull();
 
-    // A process killed mid-load never rebuilds it; the next ingest of any collection does.
+    // A process killed mid-load never rebuilds them; the next ingest of any collection does.
     await database.db.execute(sql`DROP INDEX chunks_embedding_hnsw_48`);
+    await database.db.execute(sql`DROP INDEX chunks_search_idx`);
     await ingestFolder({ db: database.db, embedder: embedder48 }, many, {
       collection: "bulk-failing",
     });
     expect(await indexOid(48)).not.toBeNull();
+    expect(await fullTextIndex()).toBe("chunks_search_idx");
     await rm(many, { recursive: true, force: true });
   });
 });

@@ -3,9 +3,12 @@ import { stat } from "node:fs/promises";
 import path from "node:path";
 import {
   chunks,
+  DEFAULT_VECTOR_INDEX,
   describeError,
   documents,
+  dropFullTextIndex,
   dropVectorIndex,
+  ensureFullTextIndex,
   ensureVectorIndex,
   type LoreDb,
   queryRows,
@@ -53,7 +56,8 @@ export interface IngestFolderOptions extends ListFilesOptions, LoadFileOptions {
   /**
    * A load expected to add at least this many chunks, and at least as many as the HNSW index
    * already holds, drops the index and builds it once at the end: much cheaper than growing the
-   * graph row by row. Searches stay correct meanwhile (exact scan).
+   * graph row by row. The full-text GIN index likewise when the load is at least as large as the
+   * whole table. Searches stay correct meanwhile (scans).
    */
   bulkIndexMinChunks?: number;
   signal?: AbortSignal;
@@ -89,6 +93,8 @@ export async function ingestFolder(
   }
   const { db, embedder } = context;
   const collection = await ensureCollection(db, options.collection, embedder, context.vectorIndex);
+  // Rebuilds the full-text index if an earlier bulk load died between dropping and building it.
+  await ensureFullTextIndex(db, buildMemoryMb(context));
   const summary: IngestSummary = {
     collection: collection.name,
     documents: { added: 0, updated: 0, unchanged: 0, deleted: 0 },
@@ -143,6 +149,8 @@ export async function ingestFolder(
       const prepared = await prepareDocument(db, collection, loaded, {
         ...(options.chunking ? { chunking: options.chunking } : {}),
         stored: stored.get(loaded.source) ?? null,
+        // An empty collection has no vectors to reuse: no lookup per document on a first load.
+        reuseVectors: stored.size > 0,
       });
       return { file, prepared };
     } catch (error) {
@@ -265,6 +273,7 @@ function missingTokens(document: ChangedDocument): number {
 class BulkIndexPlan {
   private decided = false;
   private deferred = false;
+  private fullTextDeferred = false;
 
   constructor(
     private readonly context: LoreContext,
@@ -281,13 +290,22 @@ class BulkIndexPlan {
       changed.reduce((total, document) => total + document.pieces.length, 0) / changed.length;
     const expected = Math.round(perDocument * Math.max(this.options.newSources, changed.length));
     if (expected < this.options.minChunks) return;
+    const { db } = this.context;
+    if ((await storedChunks(db, expected)) <= expected) {
+      await dropFullTextIndex(db);
+      this.fullTextDeferred = true;
+    }
     const dimensions = this.collection.embeddingDimensions;
-    if ((await indexedVectors(this.context.db, dimensions, expected)) > expected) return;
-    await dropVectorIndex(this.context.db, dimensions);
+    if ((await indexedVectors(db, dimensions, expected)) > expected) return;
+    await dropVectorIndex(db, dimensions);
     this.deferred = true;
   }
 
   async afterWrites(): Promise<void> {
+    if (this.fullTextDeferred) {
+      this.fullTextDeferred = false;
+      await ensureFullTextIndex(this.context.db, buildMemoryMb(this.context));
+    }
     if (!this.deferred) return;
     this.deferred = false;
     await ensureVectorIndex(
@@ -296,6 +314,20 @@ class BulkIndexPlan {
       this.context.vectorIndex,
     );
   }
+}
+
+/** The memory an index build may use (LORE_HNSW_BUILD_MEMORY_MB serves the GIN build too). */
+function buildMemoryMb(context: LoreContext): number {
+  return context.vectorIndex?.buildMemoryMb ?? DEFAULT_VECTOR_INDEX.buildMemoryMb;
+}
+
+/** All chunks of every collection, counted up to `cap` + 1: what the GIN index holds. */
+async function storedChunks(db: LoreDb, cap: number): Promise<number> {
+  const [row] = await queryRows<{ total: number }>(
+    db,
+    sql`SELECT count(*)::int AS total FROM (SELECT 1 FROM chunks LIMIT ${cap + 1}) capped`,
+  );
+  return row?.total ?? 0;
 }
 
 /** Chunks stored with this embedding dimension, counted up to `cap` + 1 (enough to compare). */

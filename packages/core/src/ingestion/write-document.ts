@@ -1,5 +1,5 @@
 // Upserts documents: skip when unchanged, embed only new chunk hashes (batched across documents), write a batch in one transaction.
-import { chunks, describeError, documents, type LoreDb } from "@lore/db";
+import { chunks, chunkWriteTransaction, describeError, documents, type LoreDb } from "@lore/db";
 import type { Embedder } from "@lore/providers";
 import { and, eq, inArray, sql } from "drizzle-orm";
 import pLimit, { type LimitFunction } from "p-limit";
@@ -71,7 +71,11 @@ export async function prepareDocument(
   db: LoreDb,
   collection: Collection,
   document: LoadedDocument,
-  options: WriteDocumentOptions & { stored?: StoredDocument | null } = {},
+  options: WriteDocumentOptions & {
+    stored?: StoredDocument | null;
+    /** false: embed every chunk without looking for stored vectors (the collection is empty). */
+    reuseVectors?: boolean;
+  } = {},
 ): Promise<PreparedDocument> {
   const hash = documentHash(document, options.metadata);
   const stored =
@@ -86,11 +90,14 @@ export async function prepareDocument(
       throw new RefusedDocument(`could not be chunked: ${describeError(error).message}`, error);
     },
   );
-  const vectors = await knownEmbeddings(
-    db,
-    collection.id,
-    pieces.map((piece) => piece.contentHash),
-  );
+  const vectors =
+    options.reuseVectors === false
+      ? new Map<string, number[]>()
+      : await knownEmbeddings(
+          db,
+          collection.id,
+          pieces.map((piece) => piece.contentHash),
+        );
   const missing = [...new Set(pieces.map((piece) => piece.contentHash))].filter(
     (chunkHash) => !vectors.has(chunkHash),
   );
@@ -212,12 +219,9 @@ function requestBatches<Entry extends [string, string]>(entries: Entry[], size: 
   return batches;
 }
 
-// Rows per INSERT: 11 parameters a row stays far below Postgres' 65,535, statements stay a few MB.
-const CHUNK_INSERT_ROWS = 500;
-
 /**
- * Writes prepared documents and replaces their chunks, all in one transaction: multi-row
- * statements instead of a round trip per document or per row. Results follow `prepared`'s order.
+ * Writes prepared documents and replaces their chunks, all in one transaction: one upsert of the
+ * documents, one delete, and the chunk rows as one binary COPY (multi-row INSERTs on PGlite). Results follow `prepared`'s order.
  */
 export async function commitDocuments(
   db: LoreDb,
@@ -230,7 +234,7 @@ export async function commitDocuments(
   if (changed.length > 0) {
     // A stopped job must not start a write it cannot finish cleanly; the transaction itself is atomic.
     signal?.throwIfAborted();
-    await db.transaction(async (transaction) => {
+    await chunkWriteTransaction(db, async (transaction, writeChunks) => {
       const updatedAt = new Date();
       // The returned ids are the stored ones, even when another writer inserted a source meanwhile.
       const rows = await transaction
@@ -284,9 +288,7 @@ export async function commitDocuments(
           embedding: entry.vectors.get(piece.contentHash) ?? [],
         }));
       });
-      for (let start = 0; start < values.length; start += CHUNK_INSERT_ROWS) {
-        await transaction.insert(chunks).values(values.slice(start, start + CHUNK_INSERT_ROWS));
-      }
+      await writeChunks(values);
     });
   }
   return prepared.map((entry) => {

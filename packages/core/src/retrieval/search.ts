@@ -14,6 +14,8 @@ export interface RetrieveInput {
   filters?: SearchFilters;
   /** Overrides of the context's retrieval settings for this call only (evals compare legs). */
   retrieval?: RetrievalOverrides;
+  /** The client's signal: a client that left stops the query's embedding request. */
+  signal?: AbortSignal;
 }
 
 export interface Retrieval {
@@ -44,7 +46,8 @@ export async function retrieve(context: LoreContext, input: RetrieveInput): Prom
   let collection = known ?? (await checkedCollection(context, input.collection));
   const embedStarted = performance.now();
   const settings = retrievalSettings(context.embedder.id, context.retrieval, input.retrieval);
-  const [vector] = await context.embedder.embed([input.query]);
+  const embedder = context.queryEmbedder ?? context.embedder;
+  const [vector] = await embedder.embed([input.query], input.signal);
   const retrieveStarted = performance.now();
   const searchIn = async (target: Collection) =>
     vector
@@ -70,8 +73,10 @@ export async function retrieve(context: LoreContext, input: RetrieveInput): Prom
 export async function search(
   context: LoreContext,
   request: SearchRequest,
+  options: { signal?: AbortSignal } = {},
 ): Promise<SearchResponse> {
   const { chunks } = await retrieve(context, {
+    ...(options.signal ? { signal: options.signal } : {}),
     query: request.query,
     collection: request.collection,
     topK: request.topK ?? DEFAULT_SEARCH_TOP_K,
