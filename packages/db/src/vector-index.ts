@@ -51,10 +51,10 @@ export async function ensureVectorIndex(
       sql.raw(`SET LOCAL maintenance_work_mem = '${Math.trunc(buildMemoryMb)}MB'`),
     );
     if (postgresPool(db)) {
-      // Postgres sizes a parallel build by the heap, and the vectors live in TOAST, so the heap of
-      // even 100k chunks looks too small for workers. With the threshold at 0 the build uses up to
-      // max_parallel_maintenance_workers (the server's choice, default 2): measured 1.2-1.5x
-      // faster on 5,776 rows of 1,536 dimensions on 2 cores (bench/README.md). PGlite has no workers.
+      // Postgres sizes a parallel build by the heap, and the vectors live in TOAST, so a first load
+      // of thousands of chunks (7.8 MB of heap for 5,776) looks too small for workers. With the threshold at 0 the build uses up to
+      // max_parallel_maintenance_workers (the server's choice, default 2). On a shared 2-core
+      // machine it measured between no gain and 1.5x (bench/README.md); PGlite has no workers.
       await transaction.execute(sql.raw("SET LOCAL min_parallel_table_scan_size = 0"));
     }
     await transaction.execute(

@@ -228,3 +228,49 @@ describe("hybrid search's full-text candidate budget", () => {
     }
   });
 });
+
+describe("hybrid search's full-text candidates between the budget and its pairs", () => {
+  it("scores the chunks holding at least two query terms, exactly", async () => {
+    const query = "How do I restore a database backup after a bad deploy?";
+    const [stats] = await queryRows<{ sum: number; squares: number; total: number }>(
+      database.db,
+      sql`SELECT sum(f.matching)::float8 AS sum, sum(f.matching ^ 2)::float8 AS squares,
+            (SELECT sum(chunks) FROM collection_statistics WHERE collection_id = ${collection.id})::float8 AS total
+          FROM (SELECT sum(t.chunks)::float8 AS matching FROM collection_terms t
+                WHERE t.collection_id = ${collection.id}
+                  AND t.lexeme IN (SELECT lexeme FROM unnest(to_tsvector('english', ${query})))
+                GROUP BY t.lexeme HAVING sum(t.chunks) > 0) f`,
+    );
+    const { sum = 0, squares = 0, total = 1 } = stats ?? {};
+    // A budget the pairs fit (as estimated) and every match does not.
+    const budget = Math.ceil((sum * sum - squares) / (2 * total));
+    expect(budget).toBeLessThan(sum);
+    const pairs = await queryRows<{ id: string }>(
+      database.db,
+      sql`SELECT id FROM chunks WHERE collection_id = ${collection.id}
+          AND (SELECT count(*) FROM unnest(tsvector_to_array(search)) AS term(lexeme)
+               WHERE lexeme IN (SELECT lexeme FROM unnest(to_tsvector('english', ${query})))) >= 2`,
+    );
+    const everyMatch = await referenceBm25(query);
+    expect(pairs.length).toBeGreaterThan(0);
+    expect(pairs.length).toBeLessThan(everyMatch.size);
+    const [vector] = await embedder.embed([query]);
+    const results = await hybridSearch(database.db, collection, query, vector ?? [], {
+      topK: 1000,
+      candidates: 1000,
+      vectorWeight: 0,
+      textWeight: 1,
+      textCandidateBudget: budget,
+    });
+    const ranked = results.filter((result) => result.textRank !== null);
+    expect(new Set(ranked.map((result) => result.chunkId))).toEqual(
+      new Set(pairs.map((row) => row.id)),
+    );
+    const expected = ranked
+      .map((result) => everyMatch.get(result.chunkId) ?? Number.NaN)
+      .sort((left, right) => right - left);
+    for (const [rank, result] of ranked.entries()) {
+      expect(everyMatch.get(result.chunkId)).toBeCloseTo(expected[rank] ?? Number.NaN, 9);
+    }
+  });
+});

@@ -30,11 +30,11 @@ export interface RetrievedChunk {
 }
 
 /**
- * Matching chunks the full-text half scores exactly, all of them, up to this many; past it only
- * those expected to hold all of the query's rarest terms (at 100k chunks, top-10 overlap with
- * exact BM25 0.955 at 1,000 against 0.943 at 300: docs/scaling.md).
+ * Matching chunks the full-text half scores exactly, all of them, up to this many; past it the
+ * chunks holding two query terms, or all of the rarest ones, expected to fit (at 100k chunks,
+ * top-10 overlap with exact BM25 0.985 at 3,000 and 0.972 at 1,000; docs/scaling.md).
  */
-export const TEXT_CANDIDATE_BUDGET = 5000;
+export const TEXT_CANDIDATE_BUDGET = 3000;
 
 export async function hybridSearch(
   db: LoreDb,
@@ -104,21 +104,29 @@ export function hybridSearchQuery(
       WINDOW rarest AS (ORDER BY f.matching, q.lexeme)
     ),
     -- When the chunks matching any term fit the budget, all are scored: exact Okapi BM25. Past
-    -- it, the candidates are the chunks holding all of the fewest rarest terms expected to fit
-    -- (GIN intersects their posting lists): those carry the most IDF, so a chunk missing one
-    -- rarely outranks them. Every candidate is still scored on all the query terms it holds.
+    -- it, the chunks holding at least two of the query's terms, when those are expected (were
+    -- terms independent) to fit: a chunk with a single term rarely outranks them, and a rare
+    -- word of the question that the answer lacks does not exclude it. Past that too, the chunks
+    -- holding all of the fewest rarest terms expected to fit. GIN evaluates each form from the
+    -- posting lists; every candidate is still scored on all the query terms it holds.
     text_plan AS (
       SELECT sum(matching) <= ${textBudget} AS exact,
+        (sum(matching) ^ 2 - sum(matching ^ 2)) / (2 * max(total)) <= ${textBudget} AS pairs,
         coalesce(min(rarity) FILTER (WHERE together <= ${textBudget}), max(rarity)) AS required
-      FROM term_weights
+      FROM term_weights CROSS JOIN corpus
+    ),
+    term_pairs AS (
+      SELECT string_agg('(' || quote_literal(x.lexeme) || ' & ' || quote_literal(y.lexeme) || ')', ' | ') AS q
+      FROM term_weights x JOIN term_weights y ON x.lexeme < y.lexeme
     ),
     text_query AS (
       SELECT array_agg(w.lexeme) AS lexemes,
         CASE WHEN p.exact THEN string_agg(quote_literal(w.lexeme), ' | ')
+          WHEN p.pairs AND count(*) > 1 THEN min(term_pairs.q)
           ELSE string_agg(quote_literal(w.lexeme), ' & ') FILTER (WHERE w.rarity <= p.required)
         END::tsquery AS q
-      FROM term_weights w CROSS JOIN text_plan p
-      GROUP BY p.exact, p.required
+      FROM term_weights w CROSS JOIN text_plan p CROSS JOIN term_pairs
+      GROUP BY p.exact, p.pairs, p.required
     ),
     -- setweight marks the query's lexemes and ts_filter keeps only them, in C, so each candidate
     -- unnests its few query terms instead of its whole tsvector. Filters apply here, before the
