@@ -6,13 +6,10 @@ import { problemResponse } from "./problem";
 /** Nesting levels a JSON body may have (the body itself is level 1): metadata is at most 19 deep. */
 export const MAX_JSON_DEPTH = 20;
 
-// A high surrogate not followed by a low one, or a low one not preceded by a high one.
-const UNPAIRED_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
-
 /** Why `text` cannot be accepted, or undefined when it can. */
 export function textProblem(text: string): string | undefined {
   if (text.includes("\u0000")) return "must not contain NUL (\\u0000) characters";
-  if (UNPAIRED_SURROGATE.test(text)) return "must not contain unpaired UTF-16 surrogates";
+  if (!text.isWellFormed()) return "must not contain unpaired UTF-16 surrogates";
   return undefined;
 }
 

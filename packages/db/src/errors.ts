@@ -10,7 +10,6 @@ export interface ErrorDescription {
 
 const MAX_MESSAGE = 200;
 const MAX_CAUSE_DEPTH = 8;
-const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
 
 // Class 08 is "connection exception"; 57P01-03 are admin/crash shutdown and "cannot connect now"
 // (a restarting server); 53300 is too_many_connections, which clears as clients reconnect.
@@ -119,5 +118,5 @@ function shorten(message: string): string {
   const clean = message.replace(/[\u0000-\u001f\u007f]+/g, " ").trim();
   const short = clean.length <= MAX_MESSAGE ? clean : `${clean.slice(0, MAX_MESSAGE - 1)}…`;
   // Lone surrogates (from a bad file, or the cut above) are invalid in a JSON log or a text column.
-  return short.replace(LONE_SURROGATE, "\ufffd");
+  return short.toWellFormed();
 }

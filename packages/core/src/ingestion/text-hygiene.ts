@@ -1,7 +1,5 @@
 // Text from parsers made safe to store: Postgres text cannot hold NUL, and JSON cannot carry lone surrogates.
 
-const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
-
 /**
  * For text a parser produced (a PDF's pages, HTML turned into markdown): NUL characters are
  * dropped and unpaired surrogates become U+FFFD. Such characters come from a broken font map or
@@ -9,7 +7,7 @@ const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[
  * holds them itself is skipped instead (load-folder.ts): it is binary or mis-encoded.
  */
 export function cleanExtractedText(text: string): string {
-  return text.replaceAll("\u0000", "").replace(LONE_SURROGATE, "\ufffd");
+  return text.replaceAll("\u0000", "").toWellFormed();
 }
 
 /**
