@@ -4,6 +4,11 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { createApiKey, ingestFolder, type LoreContext, SAMPLE_DOCS_DIR } from "@lore/core";
 import { type Database, queries } from "@lore/db";
+import {
+  createRealTestDatabase,
+  type RealTestDatabase,
+  realPostgresUrl,
+} from "@lore/db/real-postgres";
 import { createTestDatabase } from "@lore/db/testing";
 import { createLocalEmbedder } from "@lore/providers";
 import fc from "fast-check";
@@ -20,6 +25,9 @@ interface FuzzRequest {
   auth: "admin" | "limited" | "wrong" | "none";
 }
 
+// The real Postgres when one is here (CI), as production runs it; PGlite otherwise.
+const onRealPostgres = realPostgresUrl() !== undefined;
+let real: RealTestDatabase | undefined;
 let database: Database;
 let app: ReturnType<typeof createApp>;
 let root: string;
@@ -28,7 +36,8 @@ let counts: RowCounts | undefined;
 const seen = { requests: 0, refused: 0, byStatus: new Map<number, number>() };
 
 beforeAll(async () => {
-  database = await createTestDatabase();
+  real = onRealPostgres ? await createRealTestDatabase("fuzz", { poolSize: 4 }) : undefined;
+  database = real?.database ?? (await createTestDatabase());
   const context: LoreContext = { db: database.db, embedder: createLocalEmbedder() };
   await ingestFolder(context, `${SAMPLE_DOCS_DIR}/policies`, { collection: "handbook" });
   root = await mkdtemp(path.join(tmpdir(), "lore-fuzz-"));
@@ -61,7 +70,8 @@ beforeAll(async () => {
   });
 });
 afterAll(async () => {
-  await database.close();
+  if (real) await real.drop();
+  else await database.close();
   await rm(root, { recursive: true, force: true });
 });
 
@@ -317,7 +327,7 @@ async function send(request: FuzzRequest): Promise<Response> {
 // Runs per route: 12 routes × RUNS_PER_ROUTE ≥ 5,000 requests, within about a minute here.
 const RUNS_PER_ROUTE = 420;
 
-describe("fuzzing every route", () => {
+describe(`fuzzing every route (${onRealPostgres ? "real Postgres" : "PGlite"})`, () => {
   it.each(Object.keys(routes))(
     "%s: no 5xx, and a refused request writes nothing",
     async (name) => {
