@@ -13,7 +13,7 @@ import type { Context, MiddlewareHandler } from "hono";
 import type { AppEnv } from "./env";
 
 /** Wrong keys one client address may present per minute before its requests get 429. */
-export const DEFAULT_FAILED_AUTH_PER_MINUTE = 20;
+const DEFAULT_FAILED_AUTH_PER_MINUTE = 20;
 
 /** The peer's address; "unknown" when the app is driven without a socket (app.request in tests). */
 function clientAddress(c: Context<AppEnv>): string {

@@ -3,7 +3,7 @@ import type { MiddlewareHandler } from "hono";
 import type { AppEnv } from "./env";
 import { problemResponse } from "./problem";
 
-export interface HostGuardOptions {
+interface HostGuardOptions {
   /** Host names served besides loopback ones (LORE_ALLOWED_HOSTS); "*" serves any. */
   allowedHosts?: readonly string[];
   /** Browser origins allowed to call the API (LORE_CORS_ORIGINS); their pages may send requests too. */

@@ -23,7 +23,7 @@ export interface ServerTimeouts {
   keepAliveTimeoutMs?: number;
 }
 
-export const DEFAULT_SERVER_TIMEOUTS: Required<ServerTimeouts> = {
+const DEFAULT_SERVER_TIMEOUTS: Required<ServerTimeouts> = {
   headersTimeoutMs: 10_000,
   requestTimeoutMs: 60_000,
   keepAliveTimeoutMs: 5_000,

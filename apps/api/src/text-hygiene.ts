@@ -43,7 +43,12 @@ export function jsonProblem(value: unknown, maxDepth: number = MAX_JSON_DEPTH): 
   return undefined;
 }
 
-const JSON_TYPE = /^application\/([a-z0-9.+-]+\+)?json\b/i;
+// Hono's own test for a JSON body (its validator's), so every body a route parses is checked here first.
+const JSON_TYPE = /^application\/([\w.-]+\+)?json$/i;
+
+function isJson(contentType: string | undefined): boolean {
+  return JSON_TYPE.test((contentType ?? "").split(";")[0]?.trim().toLowerCase() ?? "");
+}
 
 /**
  * Checks the path, the query string and a JSON body before any route sees them, so no route can
@@ -67,7 +72,7 @@ export function textHygiene(): MiddlewareHandler<AppEnv> {
         if (problem) return invalid(`query.${name.slice(0, 40)}: ${problem}`);
       }
     }
-    if (JSON_TYPE.test(c.req.header("content-type") ?? "")) {
+    if (isJson(c.req.header("content-type"))) {
       // Hono caches the parsed body, so the route's validator reads it again for free.
       const body: unknown = await c.req.json().catch(() => undefined);
       const problem = jsonProblem(body);

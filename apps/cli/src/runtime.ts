@@ -1,10 +1,12 @@
 // The CLI's composition root: config → database (migrated) → embedder, chat model → LoreContext.
-import type { Config } from "@lore/config";
+import { type Config, ConfigError } from "@lore/config";
 import {
   type AnsweringSettings,
   type LoreContext,
   type ProcessJobOptions,
+  type RetrievalOverrides,
   retrievalOverrides,
+  retrievalSettings,
 } from "@lore/core";
 import { type Database, describeError } from "@lore/db";
 import {
@@ -99,14 +101,28 @@ function chatContext(config: Config): Pick<LoreContext, "chat" | "answering"> {
 /** The context a process needs to ingest, search and answer over an open database. */
 export async function createContext(config: Config, database: Database): Promise<LoreContext> {
   const embedder = await createEmbedder(config);
+  const retrieval = retrievalOverrides(config.retrieval);
+  checkRetrieval(embedder, retrieval);
   return {
     db: database.db,
     embedder,
     queryEmbedder: await createQueryEmbedder(config, embedder),
     vectorIndex: config.vectorIndex,
-    retrieval: retrievalOverrides(config.retrieval),
+    retrieval,
     ...chatContext(config),
   };
+}
+
+// The weights combine with the embedder's defaults (the local embedder's vector weight is 0), so a
+// setting that leaves no ranking stops start-up instead of failing every search with a 400.
+function checkRetrieval(embedder: Embedder, retrieval: RetrievalOverrides): void {
+  try {
+    retrievalSettings(embedder.id, retrieval);
+  } catch {
+    throw new ConfigError(
+      `Invalid configuration: LORE_RETRIEVAL_TEXT_WEIGHT=0 leaves no ranking with ${embedder.id}, whose vector weight is 0 unless LORE_RETRIEVAL_VECTOR_WEIGHT sets one`,
+    );
+  }
 }
 
 /** The ingest settings every job run by this process uses (LORE_INGEST_*). */

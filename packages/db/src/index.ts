@@ -1,25 +1,13 @@
 // Lore's database: schema, client factory (PGlite or pg), migrations and shared SQL helpers.
 
-export {
-  type ChunkRow,
-  chunkWriteTransaction,
-  copyChunkRows,
-  insertChunkRows,
-  type WriteChunkRows,
-  writesChunksByCopy,
-} from "./chunk-rows";
+export { type ChunkRow, chunkWriteTransaction, type WriteChunkRows } from "./chunk-rows";
 export type { Database, DatabaseTarget, LoreDb, LoreTransaction, SessionSettings } from "./client";
 export { DataDirLockedError, openDatabase } from "./client";
 export { describeError, type ErrorDescription, isConnectionError } from "./errors";
 export { migrate, migrationsFolder } from "./migrate";
 export { loadTemplate, templateFile } from "./pglite-template";
 export { queryRows } from "./query";
-export {
-  databaseReachable,
-  type ReconnectOptions,
-  retryWhenUnreachable,
-  waitUntilReachable,
-} from "./reconnect";
+export { type ReconnectOptions, retryWhenUnreachable, waitUntilReachable } from "./reconnect";
 export * as schema from "./schema";
 export {
   apiKeys,
@@ -35,7 +23,7 @@ export {
   rateLimits,
 } from "./schema";
 export { vectorBinary } from "./schema/types";
-export { dropFullTextIndex, ensureFullTextIndex, FULL_TEXT_INDEX } from "./search-index";
+export { dropFullTextIndex, ensureFullTextIndex } from "./search-index";
 export type { HnswParameters, VectorIndexSettings } from "./vector-index";
 export {
   DEFAULT_HNSW,

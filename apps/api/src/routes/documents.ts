@@ -22,7 +22,7 @@ const CollectionParam = z.object({
 });
 
 /** Metadata is stored as jsonb with every document; keep it small (depth is bounded for every body). */
-export const MAX_METADATA_BYTES = 64 * 1024;
+const MAX_METADATA_BYTES = 64 * 1024;
 
 const PutDocumentBody = PutDocumentRequest.refine(
   (request) =>

@@ -5,7 +5,7 @@ import type { AppEnv } from "../env";
 import { DATABASE_RETRY_AFTER_SECONDS, problemResponse } from "../problem";
 
 /** A probe that waits longer than this (a pool waiting on an unreachable host) counts as down. */
-export const READINESS_TIMEOUT_MS = 2000;
+const READINESS_TIMEOUT_MS = 2000;
 
 export function healthRoutes(context: LoreContext): OpenAPIHono<AppEnv> {
   const app = new OpenAPIHono<AppEnv>();

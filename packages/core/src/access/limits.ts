@@ -130,8 +130,9 @@ export async function reserveTokens(
       await db.execute(
         sql`DELETE FROM rate_limits WHERE bucket = ${bucket} AND window_start < ${dayStart.toISOString()}`,
       );
-      reserved = await reserve();
     }
+    // Also when a concurrent first ask of the day created the counter: this one reserves in it.
+    reserved = await reserve();
   }
   if (reserved.length === 0) {
     throw new LoreError("rate_limited", `Daily token quota of ${limit} used up for this API key.`, {

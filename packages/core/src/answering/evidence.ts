@@ -164,7 +164,7 @@ export function retrievalEvidence(
   };
 }
 
-export function questionProfile(question: string, statistics: TermStatistics): QuestionProfile {
+function questionProfile(question: string, statistics: TermStatistics): QuestionProfile {
   const terms = [...new Set(matchTerms(question))];
   const total = statistics.chunks;
   const idf = (frequency: number) => Math.log(1 + (total - frequency + 0.5) / (frequency + 0.5));
@@ -195,7 +195,7 @@ export function questionProfile(question: string, statistics: TermStatistics): Q
  * inside a word ("MacBook", "GraphQL") or a hyphen ("wrap-up") makes a product or compound word,
  * which a paraphrase may call something else, so those are not names.
  */
-export function questionNames(question: string): string[] {
+function questionNames(question: string): string[] {
   const names: string[] = [];
   for (const sentence of question.split(/[.?!]\s+/)) {
     const tokens = sentence.split(/\s+/).filter((token) => token !== "");
@@ -212,7 +212,7 @@ export function questionNames(question: string): string[] {
 }
 
 /** Terms of words with a capital inside ("GraphQL", "MacBook", "DDoS"): product and brand words. */
-export function mixedCaseTerms(question: string): string[] {
+function mixedCaseTerms(question: string): string[] {
   return (question.match(/\S+/g) ?? [])
     .map(bareWord)
     .filter((token) => /\p{Ll}\p{Lu}/u.test(token) && !token.includes("-"))
@@ -238,7 +238,7 @@ const KIND_PATTERNS: readonly [AnswerKind, RegExp][] = [
   ["place", /\bwhere\b/i],
 ];
 
-export function answerKind(question: string): AnswerKind | undefined {
+function answerKind(question: string): AnswerKind | undefined {
   return KIND_PATTERNS.find(([, pattern]) => pattern.test(question))?.[0];
 }
 
@@ -273,7 +273,7 @@ export function holds(unit: EvidenceUnit, kind: AnswerKind | undefined): boolean
 }
 
 /** A chunk's sections, each with its own units and terms, and the chunk's headings as context. */
-export function chunkPassages(chunk: RetrievedChunk, rank: number): Passage[] {
+function chunkPassages(chunk: RetrievedChunk, rank: number): Passage[] {
   const bySection = new Map<number, EvidenceUnit[]>();
   for (const unit of evidenceUnits(chunk.text, chunk.startLine)) {
     const units = bySection.get(unit.section) ?? [];
@@ -293,7 +293,7 @@ export function chunkPassages(chunk: RetrievedChunk, rank: number): Passage[] {
  * The heading path of a section: the chunk's, continued by the headings above it inside the
  * chunk (a chunk's first line is often its own heading, the last of the chunk's path).
  */
-export function unitHeading(chunkHeading: string, sectionPath: readonly string[]): string {
+function unitHeading(chunkHeading: string, sectionPath: readonly string[]): string {
   const path = chunkHeading === "" ? [] : chunkHeading.split(" > ");
   const inner = sectionPath[0] === path.at(-1) ? sectionPath.slice(1) : sectionPath;
   return [...path, ...inner].join(" > ");

@@ -13,7 +13,7 @@ export interface PdfLimits {
 
 // Generous for a real 10 MB manual (pdf.js reads a few hundred pages a second); a bomb is refused
 // by the decompressed-size check in well under a second.
-export const DEFAULT_PDF_LIMITS: Required<PdfLimits> = {
+const DEFAULT_PDF_LIMITS: Required<PdfLimits> = {
   timeoutMs: 60_000,
   maxHeapMb: 512,
   maxDecompressedBytes: 64 * 1024 * 1024,

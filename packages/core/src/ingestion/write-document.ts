@@ -327,7 +327,7 @@ export class RefusedDocument extends Error {
 }
 
 /** A document of a batch the database refused, with why (code and driver message only). */
-export interface RefusedWrite {
+interface RefusedWrite {
   outcome: "refused";
   source: string;
   reason: string;

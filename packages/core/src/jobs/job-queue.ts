@@ -267,10 +267,9 @@ export async function failIngestJob(
     })
     .where(ownedBy(job))
     .returning({ status: ingestJobs.status });
-  if (rows[0]?.status === "failed") {
-    await notify(db, INGEST_JOB_ENDED_CHANNEL);
-    await notifyWaitingJobs(db, job);
-  }
+  if (rows[0]?.status === "failed") await notify(db, INGEST_JOB_ENDED_CHANNEL);
+  // Failed or queued for a retry later, the collection is free: a job waiting behind it can start.
+  if (rows.length > 0) await notifyWaitingJobs(db, job);
   return rows[0]?.status ?? "cancelled";
 }
 
