@@ -2,7 +2,7 @@
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Database } from "./client";
-import { describeError, isConnectionError } from "./errors";
+import { describeError, isConnectionError, oneLine } from "./errors";
 import { createTestDatabase } from "./testing";
 
 let database: Database;
@@ -64,6 +64,14 @@ describe("describeError", () => {
       code: "ECONNRESET",
       message: "gone",
     });
+  });
+});
+
+describe("oneLine", () => {
+  it("makes a message one short line without control characters or a split pair", () => {
+    expect(oneLine("bad\u0000 object\n\tat 12")).toBe("bad object at 12");
+    const cut = oneLine(`${"x".repeat(8)}😀y`, 10);
+    expect(cut).toBe("xxxxxxxx\ufffd…");
   });
 });
 

@@ -86,7 +86,7 @@ export function isConnectionError(error: unknown): boolean {
  */
 export function describeError(error: unknown): ErrorDescription {
   const chain = causeChain(error);
-  if (chain.length === 0) return { code: "unknown", message: shorten(String(error)) };
+  if (chain.length === 0) return { code: "unknown", message: oneLine(String(error)) };
   const coded = [...chain].reverse().find((fields) => stringCode(fields) !== undefined);
   const innermost = coded ?? chain[chain.length - 1] ?? {};
   const code =
@@ -96,7 +96,7 @@ export function describeError(error: unknown): ErrorDescription {
     : typeof innermost.message === "string"
       ? innermost.message
       : "";
-  return { code, message: shorten(code.startsWith("22") ? redactQuoted(message) : message) };
+  return { code, message: oneLine(code.startsWith("22") ? redactQuoted(message) : message) };
 }
 
 /**
@@ -112,11 +112,14 @@ function isDrizzleQueryError(fields: ErrorFields): boolean {
   return typeof fields.message === "string" && fields.message.startsWith("Failed query:");
 }
 
-function shorten(message: string): string {
-  // Control characters (a NUL from a bad file) break log lines and text columns alike.
+/**
+ * A parser's or driver's message as one short line, safe in a log line and a text or jsonb column:
+ * control characters (a NUL from a bad file) and whitespace runs become one space.
+ */
+export function oneLine(message: string, max = MAX_MESSAGE): string {
   // biome-ignore lint/suspicious/noControlCharactersInRegex: removing them is the point
-  const clean = message.replace(/[\u0000-\u001f\u007f]+/g, " ").trim();
-  const short = clean.length <= MAX_MESSAGE ? clean : `${clean.slice(0, MAX_MESSAGE - 1)}…`;
+  const line = message.replace(/[\u0000-\u001f\u007f\s]+/g, " ").trim();
+  const short = line.length <= max ? line : `${line.slice(0, max - 1)}…`;
   // Lone surrogates (from a bad file, or the cut above) are invalid in a JSON log or a text column.
   return short.toWellFormed();
 }

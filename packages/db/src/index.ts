@@ -3,7 +3,7 @@
 export { type ChunkRow, chunkWriteTransaction, type WriteChunkRows } from "./chunk-rows";
 export type { Database, DatabaseTarget, LoreDb, LoreTransaction, SessionSettings } from "./client";
 export { DataDirLockedError, openDatabase } from "./client";
-export { describeError, type ErrorDescription, isConnectionError } from "./errors";
+export { describeError, type ErrorDescription, isConnectionError, oneLine } from "./errors";
 export { migrate, migrationsFolder } from "./migrate";
 export { loadTemplate, templateFile } from "./pglite-template";
 export { queryRows } from "./query";

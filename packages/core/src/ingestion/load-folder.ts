@@ -1,11 +1,12 @@
 // Finds the loadable files under a folder and reads each as a document with a relative source path.
 import { open, readdir, stat } from "node:fs/promises";
 import path from "node:path";
+import { oneLine } from "@lore/db";
 import picomatch from "picomatch";
 import { stripInlineMarkdown } from "./chunk-markdown";
 import { type DocumentSyntax, formatOf, htmlToMarkdown } from "./formats";
 import { type PdfLimits, pdfText } from "./pdf-text";
-import { cleanExtractedText, oneLine } from "./text-hygiene";
+import { cleanExtractedText } from "./text-hygiene";
 
 export interface LoadedDocument {
   /** Path relative to the ingested folder, with "/" separators: the document's identity. */
