@@ -12,7 +12,12 @@ export default defineConfig({
     // Starts or finds the real Postgres for the server-mode suites (skipped, saying why, without it).
     globalSetup: ["./vitest.global-setup.ts"],
     pool: "forks",
+    // Vitest's default is one worker fewer than the cores: one file at a time on a 2-core machine,
+    // while most files spend much of their time waiting (PGlite loads, child processes, sockets).
+    maxWorkers: 2,
     testTimeout: 60_000,
     hookTimeout: 120_000,
+    // expect.poll waits on state, never a fixed sleep; its 1 s default is too short on a loaded machine.
+    expect: { poll: { timeout: 20_000, interval: 20 } },
   },
 });

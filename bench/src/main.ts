@@ -7,6 +7,7 @@ import { Command, InvalidArgumentError } from "commander";
 import { ScaleChartInput, scaleChartSvg } from "./chart";
 import { generateChunkTexts } from "./corpus";
 import { benchIngest } from "./ingest-bench";
+import { benchInsights } from "./insights-bench";
 import { benchQuery } from "./query-bench";
 import { benchQueries, benchScale } from "./scale-bench";
 import { benchText } from "./text-bench";
@@ -253,6 +254,21 @@ program
       printJson(result);
     },
   );
+
+program
+  .command("insights")
+  .description(
+    "the insights queries (gaps, usage) over a seeded query log on a real Postgres: p50/p95/p99 ms",
+  )
+  .option("--rows <n>", "query rows to seed", integer("--rows", 1, 10_000_000), 100_000)
+  .option("--runs <n>", "timed runs of each query", integer("--runs", 1, 10_000), 40)
+  .option("--database-url <url>", "the server (default: DATABASE_URL)")
+  .action(async (options: { rows: number; runs: number; databaseUrl?: string }) => {
+    const databaseUrl = options.databaseUrl ?? process.env.DATABASE_URL;
+    if (!databaseUrl)
+      throw new InvalidArgumentError("bench insights needs DATABASE_URL or --database-url");
+    printJson(await benchInsights({ databaseUrl, rows: options.rows, runs: options.runs }));
+  });
 
 program
   .command("text")

@@ -81,7 +81,7 @@ export async function benchScale(options: ScaleBenchOptions): Promise<ScaleBench
     }
     const embedder = createLocalEmbedder({ dimensions: options.dimensions });
     const context: LoreContext = { db: database.db, embedder };
-    const collection = await ensureCollection(database.db, COLLECTION, embedder);
+    const collection = await ensureCollection(context, COLLECTION);
     const largest = sizes.at(-1) ?? 0;
     progress(`generating ${largest} chunk texts ...`);
     const texts = await generateChunkTexts(largest);

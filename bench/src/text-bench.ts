@@ -43,11 +43,11 @@ export async function benchText(options: TextBenchOptions): Promise<TextBenchRes
   try {
     const embedder = createLocalEmbedder({ dimensions: options.dimensions });
     const context: LoreContext = { db: database.db, embedder };
-    const collection = await requireCollection(context.db, options.collection, embedder);
+    const collection = await requireCollection(context, options.collection);
     const vectors = await embedder.embed([...options.queries]);
     const ranking = async (query: string, vector: readonly number[], budget: number) => {
       const started = performance.now();
-      const results = await hybridSearch(database.db, collection, query, vector, {
+      const results = await hybridSearch(context, collection, query, vector, {
         topK: TOP,
         candidates: TOP,
         vectorWeight: 0,

@@ -69,7 +69,7 @@ describe("BEIR runner", () => {
     expect(metrics.ndcgAt10).toBeGreaterThan(0.75);
     expect(metrics.ingestMs).toBeGreaterThan(0);
     expect(metrics.queryP50Ms).toBeGreaterThan(0);
-    expect(await listCollections(database.db)).toEqual([]);
+    expect(await listCollections({ db: database.db })).toEqual([]);
   });
 
   it("loads the corpus through the folder ingest, one batch for many documents, keeping ids as sources", async () => {
@@ -107,7 +107,7 @@ describe("BEIR runner", () => {
     // ingestFolder reports progress once per written batch: all four in one.
     expect(batches.at(-1)).toBe(4);
     expect(batches.filter((done) => done > 0)).toEqual([4]);
-    const [collection] = await listCollections(database.db);
+    const [collection] = await listCollections({ db: database.db });
     expect(collection).toMatchObject({ name: "beir-staged", documents: 4 });
     const rows = await queryRows<{ source: string }>(
       database.db,

@@ -191,12 +191,7 @@ export async function runBeir(
   dataset: BeirDataset,
   options: BeirOptions,
 ): Promise<BeirMetrics> {
-  const collection = await ensureCollection(
-    context.db,
-    options.collection,
-    context.embedder,
-    context.vectorIndex,
-  );
+  const collection = await ensureCollection(context, options.collection);
   try {
     const { idOfSource, chunks, ingestMs } = await ingestBeirCorpus(
       context,

@@ -34,14 +34,17 @@ beforeAll(async () => {
   await ingestFolder(context, `${SAMPLE_DOCS_DIR}/policies`, { collection: "handbook" });
   await ingestFolder(context, `${SAMPLE_DOCS_DIR}/people`, { collection: "people" });
   handbookKey = (
-    await createApiKey(database.db, {
-      name: "handbook-app",
-      scopes: ["ask", "search"],
-      collections: ["handbook"],
-      rateLimitPerMinute: 5,
-    })
+    await createApiKey(
+      { db: database.db },
+      {
+        name: "handbook-app",
+        scopes: ["ask", "search"],
+        collections: ["handbook"],
+        rateLimitPerMinute: 5,
+      },
+    )
   ).key;
-  adminKey = (await createApiKey(database.db, { name: "ops", scopes: ["admin"] })).key;
+  adminKey = (await createApiKey({ db: database.db }, { name: "ops", scopes: ["admin"] })).key;
   app = createApp({ context, logger: logger(), auth: "required" });
 });
 afterAll(async () => {
@@ -148,7 +151,10 @@ describe("API keys", () => {
 describe("limits", () => {
   it("answers 429 with Retry-After past the key's rate, across two app instances on one database", async () => {
     const key = (
-      await createApiKey(database.db, { name: "burst", scopes: ["search"], rateLimitPerMinute: 5 })
+      await createApiKey(
+        { db: database.db },
+        { name: "burst", scopes: ["search"], rateLimitPerMinute: 5 },
+      )
     ).key;
     const wire = await serveOverWire(database);
     cleanups.push(wire.stop);
@@ -180,11 +186,14 @@ describe("limits", () => {
   it("answers 429 once the daily token quota is used, counting answers logged earlier today", async () => {
     const question = { question: "How many PTO days do I get?", collection: "handbook" };
     const keyWithUsage = async (name: string, tokens: number) => {
-      const { key, info } = await createApiKey(database.db, {
-        name,
-        scopes: ["ask"],
-        dailyTokenLimit: 1000,
-      });
+      const { key, info } = await createApiKey(
+        { db: database.db },
+        {
+          name,
+          scopes: ["ask"],
+          dailyTokenLimit: 1000,
+        },
+      );
       await database.db.insert(queries).values({
         id: `qry_${name}`,
         collection: "handbook",

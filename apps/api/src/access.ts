@@ -57,9 +57,9 @@ export function authentication(
         "An API key is required: send Authorization: Bearer <key>.",
       );
     }
-    const principal = token ? await authenticate(context.db, token) : undefined;
+    const principal = token ? await authenticate(context, token) : undefined;
     if (!principal) {
-      const failures = await countAuthFailure(context.db, client);
+      const failures = await countAuthFailure(context, client);
       if (failures.count > limit) {
         if (blockedUntil.size > 10_000) {
           for (const [address, end] of blockedUntil)
@@ -71,7 +71,7 @@ export function authentication(
       throw new LoreError("unauthorized", "The API key is not valid.");
     }
     c.set("principal", principal);
-    await consumeRateLimit(context.db, principal);
+    await consumeRateLimit(context, principal);
     await next();
   };
 }

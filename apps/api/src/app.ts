@@ -12,18 +12,24 @@ import type { Logger } from "pino";
 import { authentication } from "./access";
 import type { AppEnv } from "./env";
 import { hostGuard } from "./host-guard";
+import { keyOriginCheck, keyOriginPreflight } from "./key-origins";
 import { createMetrics } from "./metrics";
 import { classify, logFailure, problemResponse, validationProblem } from "./problem";
 import { askRoutes } from "./routes/ask";
 import { collectionRoutes } from "./routes/collections";
+import { conversationRoutes } from "./routes/conversations";
 import { documentRoutes } from "./routes/documents";
 import { feedbackRoutes } from "./routes/feedback";
 import { healthRoutes } from "./routes/health";
 import { ingestJobRoutes } from "./routes/ingest-jobs";
+import { insightsRoutes } from "./routes/insights";
 import { keyRoutes } from "./routes/keys";
+import { mcpRoutes } from "./routes/mcp";
 import { searchRoutes } from "./routes/search";
+import { sourceRoutes } from "./routes/sources";
 import { textHygiene } from "./text-hygiene";
 import { webRoutes } from "./web/web-routes";
+import { widgetRoutes } from "./web/widget-routes";
 
 export interface AppOptions {
   context: LoreContext;
@@ -46,6 +52,8 @@ export interface AppOptions {
   requestTimeoutMs?: number;
   /** The chat model's id, for token and cost metrics. */
   chatModel?: string;
+  /** How long a conversation lives after its last message (LORE_CONVERSATION_TTL_MS). */
+  conversationTtlMs?: number | undefined;
 }
 
 export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
@@ -108,6 +116,10 @@ export function createApp(options: AppOptions): OpenAPIHono<AppEnv> {
       }),
     );
   }
+  // Publishable keys (the widget): a preflight carries no key, so it is answered before any other CORS.
+  if (options.auth === "required") {
+    app.use("/v1/*", keyOriginPreflight(context, options.corsOrigins ?? []));
+  }
   if (options.corsOrigins && options.corsOrigins.length > 0) {
     app.use(
       "/v1/*",
@@ -128,27 +140,33 @@ export function createApp(options: AppOptions): OpenAPIHono<AppEnv> {
         new HTTPException(504, { message: `The request took longer than ${requestTimeoutMs} ms.` }),
     ),
   );
+  app.use("/mcp", bodyLimitByLength(options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES));
   if (options.auth === "required") {
-    app.use(
-      "/v1/*",
-      authentication(
-        context,
-        options.failedAuthPerMinute === undefined
-          ? {}
-          : { failedAuthPerMinute: options.failedAuthPerMinute },
-      ),
+    const authenticate = authentication(
+      context,
+      options.failedAuthPerMinute === undefined
+        ? {}
+        : { failedAuthPerMinute: options.failedAuthPerMinute },
     );
+    app.use("/v1/*", authenticate);
+    // A publishable key's origins, once the key is known (its preflight is answered above).
+    app.use("/v1/*", keyOriginCheck(options.corsOrigins ?? []));
+    app.use("/mcp", authenticate);
   }
   app.use("/v1/*", textHygiene());
-  app.use("/v1/ask", async (c, next) => {
+  const observeAnswers: MiddlewareHandler<AppEnv> = async (c, next) => {
     c.set("observeAnswer", (response) =>
       metrics.observeAnswer(response, options.chatModel ?? "none"),
     );
     await next();
-  });
+  };
+  app.use("/v1/ask", observeAnswers);
+  app.use("/v1/conversations/:id/messages", observeAnswers);
 
   app.route("/", healthRoutes(context));
   app.route("/", askRoutes(context));
+  app.route("/", conversationRoutes(context, { ttlMs: options.conversationTtlMs }));
+  app.route("/", mcpRoutes(context, { conversationTtlMs: options.conversationTtlMs }));
   app.route("/", searchRoutes(context));
   app.route("/", collectionRoutes(context));
   app.route(
@@ -160,10 +178,21 @@ export function createApp(options: AppOptions): OpenAPIHono<AppEnv> {
       },
     }),
   );
+  app.route(
+    "/",
+    sourceRoutes(context, {
+      roots: {
+        shared: options.ingestRoots ?? [],
+        byCollection: options.collectionIngestRoots ?? {},
+      },
+    }),
+  );
   app.route("/", documentRoutes(context));
   app.route("/", feedbackRoutes(context));
   app.route("/", keyRoutes(context));
+  app.route("/", insightsRoutes(context));
   app.route("/", webRoutes({ auth: options.auth ?? "off" }));
+  app.route("/", widgetRoutes());
   app.get("/metrics", async (c) =>
     c.body(await metrics.registry.metrics(), 200, {
       "content-type": metrics.registry.contentType,

@@ -22,7 +22,7 @@ beforeAll(async () => {
   embedded = await createTestDatabase();
   const setup: LoreContext = { db: embedded.db, embedder: createLocalEmbedder() };
   await ingestFolder(setup, `${SAMPLE_DOCS_DIR}/policies`, { collection: "handbook" });
-  key = (await createApiKey(embedded.db, { name: "outage", scopes: ["admin"] })).key;
+  key = (await createApiKey({ db: embedded.db }, { name: "outage", scopes: ["admin"] })).key;
   port = await freePort();
   wire = await serveOverWire(embedded, { port });
   pool = await openDatabase({ kind: "postgres", url: wire.url, poolSize: 3 });

@@ -52,13 +52,18 @@ beforeAll(async () => {
     // Wrong keys are part of the input; the failed-auth limit is tested on its own.
     failedAuthPerMinute: 1_000_000,
   });
-  keys.admin = (await createApiKey(database.db, { name: "fuzz-admin", scopes: ["admin"] })).key;
+  keys.admin = (
+    await createApiKey({ db: database.db }, { name: "fuzz-admin", scopes: ["admin"] })
+  ).key;
   keys.limited = (
-    await createApiKey(database.db, {
-      name: "fuzz-limited",
-      scopes: ["ask", "search", "ingest"],
-      collections: ["handbook"],
-    })
+    await createApiKey(
+      { db: database.db },
+      {
+        name: "fuzz-limited",
+        scopes: ["ask", "search", "ingest"],
+        collections: ["handbook"],
+      },
+    )
   ).key;
   await database.db.insert(queries).values({
     id: "qry_fuzz",

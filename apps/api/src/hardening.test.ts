@@ -48,13 +48,16 @@ beforeAll(async () => {
     ...roots,
   });
   open = createApp({ context, logger: pino({ level: "silent" }), ...roots });
-  adminKey = (await createApiKey(database.db, { name: "ops", scopes: ["admin"] })).key;
+  adminKey = (await createApiKey({ db: database.db }, { name: "ops", scopes: ["admin"] })).key;
   handbookKey = (
-    await createApiKey(database.db, {
-      name: "handbook-only",
-      scopes: ["ask", "search", "ingest"],
-      collections: ["handbook"],
-    })
+    await createApiKey(
+      { db: database.db },
+      {
+        name: "handbook-only",
+        scopes: ["ask", "search", "ingest"],
+        collections: ["handbook"],
+      },
+    )
   ).key;
   await database.db.insert(queries).values([
     {
@@ -315,16 +318,22 @@ describe("malformed text answers 400 and writes nothing", () => {
 
 describe("a collection-limited key sees only its collections", () => {
   it("reads another collection's job as missing and does not list it", async () => {
-    const theirs = await enqueueIngestJob(database.db, {
-      collection: "people",
-      path: path.join(root, "people-docs"),
-      sync: false,
-    });
-    const ours = await enqueueIngestJob(database.db, {
-      collection: "handbook",
-      path: path.join(root, "handbook-docs"),
-      sync: false,
-    });
+    const theirs = await enqueueIngestJob(
+      { db: database.db },
+      {
+        collection: "people",
+        path: path.join(root, "people-docs"),
+        sync: false,
+      },
+    );
+    const ours = await enqueueIngestJob(
+      { db: database.db },
+      {
+        collection: "handbook",
+        path: path.join(root, "handbook-docs"),
+        sync: false,
+      },
+    );
     const read = await send(locked, `/v1/ingest-jobs/${theirs.id}`, { key: handbookKey });
     expect(read.status).toBe(404);
     const unknown = await send(locked, "/v1/ingest-jobs/job_doesnotexist", { key: handbookKey });

@@ -3,5 +3,6 @@
 export type { AppOptions } from "./app";
 export { createApp, DEFAULT_MAX_BODY_BYTES } from "./app";
 export type { AppEnv } from "./env";
+export { createLoreMcpServer, type LoreMcpOptions, McpAskRequest } from "./mcp/lore-mcp-server";
 export type { RunningServer } from "./serve";
 export { serveApp } from "./serve";

@@ -1,5 +1,10 @@
 // Prometheus metrics for one app instance: HTTP traffic, ask stages, tokens and cost, ingest jobs.
-import { type AskResponse, jobCountsByStatus, type LoreContext } from "@lore/core";
+import {
+  type AskResponse,
+  ingestQueueAgeSeconds,
+  jobCountsByStatus,
+  type LoreContext,
+} from "@lore/core";
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 
 export interface Metrics {
@@ -57,11 +62,21 @@ export function createMetrics(context: LoreContext): Metrics {
     labelNames: ["status"],
     registers: [registry],
     async collect() {
-      const counts = await jobCountsByStatus(context.db).catch(() => ({}));
+      const counts = await jobCountsByStatus(context).catch(() => ({}));
       this.reset();
       for (const status of ["queued", "running", "succeeded", "failed", "cancelled"]) {
         this.set({ status }, (counts as Record<string, number>)[status] ?? 0);
       }
+    },
+  });
+
+  // For a queue-age alert: a queue that is not drained (no worker, a stuck one) grows old.
+  new Gauge({
+    name: "lore_ingest_queue_oldest_seconds",
+    help: "Seconds the oldest runnable queued ingest job has waited (0: none)",
+    registers: [registry],
+    async collect() {
+      this.set(await ingestQueueAgeSeconds(context).catch(() => 0));
     },
   });
 

@@ -76,11 +76,14 @@ async function counter(keyId: string): Promise<number | undefined> {
 
 describe("daily token quota under concurrent asks", () => {
   it("never lets 12 concurrent asks overshoot a 200-token quota by more than one answer", async () => {
-    const { key, info } = await createApiKey(database.db, {
-      name: "quota-200",
-      scopes: ["ask"],
-      dailyTokenLimit: 200,
-    });
+    const { key, info } = await createApiKey(
+      { db: database.db },
+      {
+        name: "quota-200",
+        scopes: ["ask"],
+        dailyTokenLimit: 200,
+      },
+    );
     gate = new Promise((resolve) => {
       release = resolve;
     });
@@ -116,11 +119,14 @@ describe("daily token quota under concurrent asks", () => {
   });
 
   it("admits asks one after another until the used tokens reach the quota", async () => {
-    const { key, info } = await createApiKey(database.db, {
-      name: "quota-sequential",
-      scopes: ["ask"],
-      dailyTokenLimit: 200,
-    });
+    const { key, info } = await createApiKey(
+      { db: database.db },
+      {
+        name: "quota-sequential",
+        scopes: ["ask"],
+        dailyTokenLimit: 200,
+      },
+    );
     gate = Promise.resolve();
     const statuses: number[] = [];
     for (let attempt = 0; attempt < 5; attempt++) statuses.push((await askWith(key)).status);

@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { enqueueIngestJob, getIngestJob, type IngestJobView, ingestFolder } from "@lore/core";
+import { pollUntil } from "@lore/core/testing";
 import {
   type Database,
   openDatabase,
@@ -56,21 +57,6 @@ interface Load {
   stop(): Promise<void>;
 }
 
-async function until<T>(
-  read: () => Promise<T>,
-  done: (value: T) => boolean,
-  ms: number,
-  what: string,
-): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await read();
-    if (done(value)) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
 function startLore(name: string, args: string[], env: Record<string, string>): LoreProcess {
   const child = spawn(process.execPath, ["--import", TSX_LOADER, MAIN, ...args], {
     env,
@@ -91,7 +77,7 @@ function startLore(name: string, args: string[], env: Record<string, string>): L
 
 /** The URL `lore serve` logs once it listens. */
 async function listeningUrl(server: LoreProcess): Promise<string> {
-  const found = await until(
+  const found = await pollUntil(
     async () => {
       if (server.exit) throw new Error(`serve exited early:\n${server.tail.join("\n")}`);
       for (const line of server.tail) {
@@ -101,8 +87,7 @@ async function listeningUrl(server: LoreProcess): Promise<string> {
       return undefined;
     },
     (url) => url !== undefined,
-    90_000,
-    "lore serve to listen",
+    { timeoutMs: 90_000, what: "lore serve to listen" },
   );
   return found ?? "";
 }
@@ -169,7 +154,7 @@ function assertAlive(processes: readonly LoreProcess[]): void {
 /** Milliseconds from now until a search answers 200 again (the service is back). */
 async function recoveryMs(baseUrl: string, processes: readonly LoreProcess[]): Promise<number> {
   const started = Date.now();
-  await until(
+  await pollUntil(
     async () => {
       assertAlive(processes);
       return post(`${baseUrl}/v1/search`, { query: "release train", collection: "seed" })
@@ -180,8 +165,7 @@ async function recoveryMs(baseUrl: string, processes: readonly LoreProcess[]): P
         .catch(() => 0);
     },
     (status) => status === 200,
-    RECOVERY_LIMIT_MS * 6,
-    "the service to answer again",
+    { timeoutMs: RECOVERY_LIMIT_MS * 6, what: "the service to answer again" },
   );
   return Date.now() - started;
 }
@@ -237,7 +221,7 @@ describe.skipIf(!realPostgresUrl())(realPostgresSuite("chaos: Postgres blips und
   }
 
   async function job(id: string): Promise<IngestJobView> {
-    return retryWhenUnreachable(real.database.db, () => getIngestJob(real.database.db, id));
+    return retryWhenUnreachable(real.database.db, () => getIngestJob({ db: real.database.db }, id));
   }
 
   /** Per source: chunk ordinals and hashes, to compare a collection with a clean ingest. */
@@ -274,39 +258,42 @@ describe.skipIf(!realPostgresUrl())(realPostgresSuite("chaos: Postgres blips und
     processes.push(server, worker);
     const baseUrl = await listeningUrl(server);
 
-    const seed = await enqueueIngestJob(real.database.db, {
-      collection: "seed",
-      path: path.join(folder, "seed"),
-      sync: false,
-    });
-    await until(
+    const seed = await enqueueIngestJob(
+      { db: real.database.db },
+      {
+        collection: "seed",
+        path: path.join(folder, "seed"),
+        sync: false,
+      },
+    );
+    await pollUntil(
       () => job(seed.id),
       (view) => view.status === "succeeded",
-      90_000,
-      "the seed job",
+      { timeoutMs: 90_000, what: "the seed job" },
     );
 
     const load = startLoad(baseUrl);
     const recoveries: { fault: string; ms: number }[] = [];
     let bulkId = "";
     try {
-      await until(
+      await pollUntil(
         async () => load.ok,
         (ok) => ok >= LOAD_CLIENTS,
-        30_000,
-        "load to start",
+        { timeoutMs: 30_000, what: "load to start" },
       );
-      const bulk = await enqueueIngestJob(real.database.db, {
-        collection: "bulk",
-        path: path.join(folder, "bulk"),
-        sync: true,
-      });
+      const bulk = await enqueueIngestJob(
+        { db: real.database.db },
+        {
+          collection: "bulk",
+          path: path.join(folder, "bulk"),
+          sync: true,
+        },
+      );
       bulkId = bulk.id;
-      await until(
+      await pollUntil(
         () => job(bulk.id),
         (view) => view.status !== "queued",
-        30_000,
-        "a claim",
+        { timeoutMs: 30_000, what: "a claim" },
       );
       let jobRunningAtFaults = 0;
       const faults = [
@@ -327,11 +314,10 @@ describe.skipIf(!realPostgresUrl())(realPostgresSuite("chaos: Postgres blips und
         recoveries.push({ fault, ms: await recoveryMs(baseUrl, processes) });
         // Some load goes through between faults, so each one lands on busy connections.
         const okBefore = load.ok;
-        await until(
+        await pollUntil(
           async () => load.ok,
           (ok) => ok >= okBefore + LOAD_CLIENTS,
-          30_000,
-          "load",
+          { timeoutMs: 30_000, what: "load" },
         );
       }
       console.log(
@@ -355,11 +341,10 @@ describe.skipIf(!realPostgresUrl())(realPostgresSuite("chaos: Postgres blips und
       expect(recovery.ms, `${recovery.fault} recovery`).toBeLessThanOrEqual(RECOVERY_LIMIT_MS);
     }
 
-    const finished = await until(
+    const finished = await pollUntil(
       () => job(bulkId),
       (view) => !["queued", "running"].includes(view.status),
-      120_000,
-      "the bulk job to finish",
+      { timeoutMs: 120_000, what: "the bulk job to finish" },
     );
     expect(finished.status, JSON.stringify(finished)).toBe("succeeded");
     // The same folder ingested cleanly, in-process: the chaos run must equal it exactly.

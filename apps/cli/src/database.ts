@@ -1,10 +1,15 @@
-// Opens the configured database (DATABASE_URL, else the embedded data directory) and migrates it.
-// Kept apart from runtime.ts so commands that only touch the database (queueing an ingest job,
-// stats, keys, migrate) never load the providers.
+// The database half of the CLI's composition root (with runtime.ts, the only app code that uses
+// @lore/db): opens the configured database (DATABASE_URL, else the embedded data directory) and
+// migrates it, opens throwaway ones, caches the embedded template. Kept apart from runtime.ts so
+// commands that only touch the database (queueing an ingest job, stats, keys, migrate) never
+// load the providers.
 import type { Config } from "@lore/config";
-import { type Database, migrate, openDatabase } from "@lore/db";
+import { type Database, loadTemplate, migrate, openDatabase, templateFile } from "@lore/db";
 import type { Command } from "commander";
-import { resolveConfig } from "./shared";
+import { resolveConfig } from "./command-input";
+
+// Commands hold the handle opened here; they name its type through the root, not @lore/db.
+export type { Database };
 
 export async function openMigratedDatabase(config: Config): Promise<Database> {
   const database = await openDatabase(
@@ -33,4 +38,22 @@ export async function withDatabase<T>(
   } finally {
     await database.close();
   }
+}
+
+/** A throwaway in-memory database, migrated, from the cached template (no initdb). */
+export async function openScratchDatabase(): Promise<Database> {
+  const database = await openDatabase({ kind: "pglite-memory", template: true });
+  try {
+    await migrate(database);
+    return database;
+  } catch (error) {
+    await database.close();
+    throw error;
+  }
+}
+
+/** Makes (if missing) the template new embedded data directories start from; returns its file. */
+export async function cacheEmbeddedTemplate(): Promise<string> {
+  await loadTemplate();
+  return templateFile();
 }

@@ -2,10 +2,9 @@
 // is). main.ts loads it only when a command has failed; importing the packages' error classes
 // here, not the packages' entry points dynamically, keeps each command's bundle to what it uses.
 import { ConfigError } from "@lore/config";
-import { LoreError } from "@lore/core";
-import { DataDirLockedError } from "@lore/db";
+import { DataDirLockedError, LoreError } from "@lore/core";
 
-export { describeError } from "@lore/db";
+export { describeError } from "@lore/core";
 
 export function isExpectedFailure(error: Error): boolean {
   return (

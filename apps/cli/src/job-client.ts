@@ -8,10 +8,10 @@ import {
   IngestJobList,
   type IngestJobRequest,
   IngestJobView,
+  type LoreContext,
   LoreError,
   listIngestJobs,
 } from "@lore/core";
-import type { LoreDb } from "@lore/db";
 import { z } from "zod";
 
 export interface JobClient {
@@ -23,13 +23,13 @@ export interface JobClient {
   cancel(id: string): Promise<IngestJobView>;
 }
 
-export function databaseJobClient(db: LoreDb, where: string): JobClient {
+export function databaseJobClient(context: Pick<LoreContext, "db">, where: string): JobClient {
   return {
     where,
-    enqueue: async (request) => (await enqueueIngestJob(db, request)).id,
-    get: (id) => getIngestJob(db, id),
-    list: (limit) => listIngestJobs(db, { limit }),
-    cancel: (id) => cancelIngestJob(db, id),
+    enqueue: async (request) => (await enqueueIngestJob(context, request)).id,
+    get: (id) => getIngestJob(context, id),
+    list: (limit) => listIngestJobs(context, { limit }),
+    cancel: (id) => cancelIngestJob(context, id),
   };
 }
 

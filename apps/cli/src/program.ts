@@ -10,6 +10,7 @@ import {
   topKOption,
   windowStart,
 } from "./arguments";
+import { addInsightsCommands } from "./commands/insights-commands";
 
 /** Commander's action for a command whose implementation is loaded on first use. */
 function lazy<ActionArguments extends unknown[]>(
@@ -56,12 +57,17 @@ export function createProgram(): Command {
     .addOption(collectionOption())
     .addOption(topKOption())
     .option("--json", "print JSON")
-    .action(lazy(async () => (await import("./commands/ask")).runSearch));
+    .action(lazy(async () => (await import("./commands/search")).runSearch));
+
+  program
+    .command("mcp")
+    .description("serve the MCP tools (search, ask, list_collections) over stdio for a local agent")
+    .action(lazy(async () => (await import("./commands/mcp")).runMcp));
 
   program
     .command("migrate")
     .description("apply database migrations")
-    .action(lazy(async () => (await import("./commands/stats")).runMigrate));
+    .action(lazy(async () => (await import("./commands/migrate")).runMigrate));
 
   program
     .command("stats")
@@ -71,15 +77,22 @@ export function createProgram(): Command {
     .option("--json", "print JSON")
     .action(lazy(async () => (await import("./commands/stats")).runStats));
 
+  addInsightsCommands(program, lazy);
+
   const keys = program.command("keys").description("manage API keys");
   keys
     .command("create")
     .description("create a key; it is printed once and only its hash is stored")
     .requiredOption("--name <name>", "a unique name (shown in logs and stats)")
-    .requiredOption("--scopes <list>", "comma-separated: ask,search,ingest,admin", list)
+    .requiredOption("--scopes <list>", "comma-separated: ask,search,ingest,insights,admin", list)
     .option("--collections <list>", "comma-separated collections (default: all)", list)
     .option("--rate <rate>", 'request rate limit, e.g. "60/min"', ratePerMinute)
     .option("--daily-tokens <n>", "daily LLM token quota", integer("--daily-tokens", 1, 1e12))
+    .option(
+      "--allowed-origins <list>",
+      "publishable key for the widget: comma-separated browser origins (ask scope, one collection)",
+      list,
+    )
     .option("--json", "print JSON")
     .action(lazy(async () => (await import("./commands/keys")).runKeysCreate));
   keys
@@ -131,6 +144,68 @@ export function createProgram(): Command {
     .option("--cancel", "cancel the job (queued or running)")
     .option("--json", "print JSON")
     .action(lazy(async () => (await import("./commands/jobs")).runJobs));
+
+  const sources = program
+    .command("sources")
+    .description("sources that keep a collection in sync: a folder, a git repository, a website");
+  const load = async () => import("./commands/sources");
+  sources
+    .command("add <kind> <name> <location>")
+    .description(
+      "add a source: kind folder|git|web; location a folder, a repository URL or path, or a start URL or sitemap.xml",
+    )
+    .addOption(collectionOption())
+    .option(
+      "--schedule <cron|interval>",
+      'when to sync: a cron expression (UTC) or "30m", "6h", "1d"',
+    )
+    .option("--ref <ref>", "git: branch, tag or ref (default: the remote's HEAD)")
+    .option("--sub-path <dir>", "git: only this folder of the repository")
+    .option("--include <globs>", "only files matching these comma-separated globs", list)
+    .option("--exclude <globs>", "skip files matching these comma-separated globs", list)
+    .option("--browse-url <url>", "git: where people browse the repository (links back)")
+    .option("--link-style <style>", "git: github, gitlab or gitea link format")
+    .option(
+      "--link-template <template>",
+      "git: {base}/blob/{sha}/{path}#L{start}-L{end} style link",
+    )
+    .option("--token <ref>", "a secret reference such as env:GIT_TOKEN (never the secret itself)")
+    .option("--prefix <url>", "web: stay within this URL prefix")
+    .option("--max-pages <n>", "web: page cap", integer("--max-pages", 1, 100_000))
+    .option("--delay-ms <ms>", "web: pause before each request", integer("--delay-ms", 0, 60_000))
+    .option(
+      "--allow-hosts <hosts>",
+      "web: internal hosts that may resolve to private addresses",
+      list,
+    )
+    .option("--config <json>", "other config fields as JSON")
+    .option("--json", "print JSON")
+    .action(lazy(async () => (await load()).runSourcesAdd));
+  sources
+    .command("list")
+    .description("sources with their status, last sync and next run")
+    .option("-c, --collection <name>", "only this collection")
+    .option("--json", "print JSON")
+    .action(lazy(async () => (await load()).runSourcesList));
+  sources
+    .command("show <idOrName>")
+    .description("one source: config, schedule, last sync, error")
+    .addOption(collectionOption())
+    .option("--json", "print JSON")
+    .action(lazy(async () => (await load()).runSourcesShow));
+  sources
+    .command("sync <idOrName>")
+    .description("sync a source now (an ingest job); waits and prints the summary")
+    .addOption(collectionOption())
+    .option("--no-wait", "queue the job, print its id and return")
+    .option("--json", "print JSON")
+    .action(lazy(async () => (await load()).runSourcesSync));
+  sources
+    .command("remove <idOrName>")
+    .description("delete a source (its documents stay)")
+    .addOption(collectionOption())
+    .option("--json", "print JSON")
+    .action(lazy(async () => (await load()).runSourcesRemove));
 
   // Run by `pnpm install` (the root postinstall), not by people: hidden from --help.
   program

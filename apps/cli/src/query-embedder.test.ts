@@ -58,18 +58,10 @@ describe("query embedder", () => {
     fake.fault("embeddings", { kind: "hang" }, { times: 10 });
     const client = new AbortController();
     const pending = queryEmbedder.embed(["a question"], client.signal);
-    await waitFor(() => fake.counts.embeddings === 1);
+    await expect.poll(() => fake.counts.embeddings).toBe(1);
     client.abort();
     await expect(pending).rejects.toThrow();
     await fake.whenIdle();
     expect(fake.counts.embeddings).toBe(1);
   });
 });
-
-async function waitFor(condition: () => boolean, ms = 10_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error("condition not met in time");
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}

@@ -5,7 +5,7 @@ import { randomBytes } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Config } from "@lore/config";
 import { LoreError, processNextIngestJob } from "@lore/core";
-import type { Database } from "@lore/db";
+import type { Database } from "./database";
 import { createContext, ingestSettings } from "./runtime";
 
 export async function runJobHere(config: Config, database: Database, jobId: string): Promise<void> {
@@ -21,6 +21,7 @@ export async function runJobHere(config: Config, database: Database, jobId: stri
         jobId,
         leaseMs: config.worker.leaseSeconds * 1000,
         ingest: ingestSettings(config),
+        sources: { dataDir: config.dataDir },
         signal: stopping.signal,
       });
       if (stopping.signal.aborted) {

@@ -18,8 +18,8 @@ import {
 } from "@lore/providers";
 import type { Command } from "commander";
 import type { Logger } from "pino";
+import { resolveConfig } from "./command-input";
 import { openMigratedDatabase } from "./database";
-import { resolveConfig } from "./shared";
 
 export interface Runtime {
   config: Config;

@@ -3,21 +3,25 @@ import { once } from "node:events";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { getIngestJob, type IngestJobView, ingestFolder } from "@lore/core";
+import { pollUntil } from "@lore/core/testing";
 import { type Database, openDatabase, queryRows } from "@lore/db";
 import { createTestDatabase, serveOverWire } from "@lore/db/testing";
 import { type FakeOpenAI, startFakeOpenAI } from "@lore/fake-openai";
 import { createOpenAIEmbedder } from "@lore/providers";
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { readServerFile } from "./server-file";
 
 const run = promisify(execFile);
 const MAIN = fileURLToPath(new URL("./main.ts", import.meta.url));
 const TSX = fileURLToPath(new URL("../node_modules/.bin/tsx", import.meta.url));
 const TSX_LOADER = import.meta.resolve("tsx");
+// Each test starts several `lore` processes, each compiling TypeScript as it starts: on a loaded
+// two-core machine that alone can take a minute. The outcome is decided by polling, never by this.
+const PROCESS_TEST_MS = 240_000;
 
 let env: Record<string, string>;
 const children = new Set<ChildProcess>();
@@ -40,21 +44,11 @@ function startLore(args: string[], extra: Record<string, string> = {}): ChildPro
   return child;
 }
 
-async function until<T>(read: () => Promise<T>, done: (value: T) => boolean, ms = 60_000) {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await read();
-    if (done(value)) return value;
-    if (Date.now() > deadline) throw new Error(`timed out; last value: ${JSON.stringify(value)}`);
-    await sleep(100);
-  }
-}
-
 afterAll(() => {
   for (const child of children) child.kill("SIGKILL");
 });
 
-describe("lore worker and lore ingest in server mode", () => {
+describe("lore worker and lore ingest in server mode", { timeout: PROCESS_TEST_MS }, () => {
   const cleanups: (() => Promise<void>)[] = [];
   let database: Database;
   let fake: FakeOpenAI;
@@ -146,19 +140,21 @@ describe("lore worker and lore ingest in server mode", () => {
     expect(jobId).toMatch(/^job_/);
 
     const first = startLore(["worker"]);
-    const midway = await until(
-      () => getIngestJob(database.db, jobId),
+    const midway = await pollUntil(
+      () => getIngestJob({ db: database.db }, jobId),
       (job) => job.status === "running" && (job.progress.filesProcessed ?? 0) >= 2,
+      { timeoutMs: PROCESS_TEST_MS, what: "the job to be running with two files processed" },
     );
     expect(midway.progress.filesProcessed).toBeLessThan(14);
     first.kill("SIGKILL");
     await once(first, "exit");
-    expect((await getIngestJob(database.db, jobId)).status).toBe("running");
+    expect((await getIngestJob({ db: database.db }, jobId)).status).toBe("running");
 
     const second = startLore(["worker"]);
-    const finished = await until(
-      () => getIngestJob(database.db, jobId),
+    const finished = await pollUntil(
+      () => getIngestJob({ db: database.db }, jobId),
       (job: IngestJobView) => job.status !== "running" && job.status !== "queued",
+      { timeoutMs: PROCESS_TEST_MS, what: "the job to end" },
     );
     expect(finished).toMatchObject({ status: "succeeded", attempts: 2 });
     const killed = await collectionState("killed");
@@ -181,7 +177,9 @@ describe("lore worker and lore ingest in server mode", () => {
     });
     expect(fake.counts.embeddedTexts).toBe(before);
 
-    const listed = JSON.parse((await lore(["jobs", "--json"])).stdout) as { jobs: IngestJobView[] };
+    const listed = JSON.parse((await lore(["jobs", "--json"])).stdout) as {
+      jobs: IngestJobView[];
+    };
     expect(listed.jobs.map((job) => job.id)).toContain(jobId);
     const shown = JSON.parse((await lore(["jobs", jobId, "--json"])).stdout) as IngestJobView;
     expect(shown).toMatchObject({ id: jobId, status: "succeeded", attempts: 2 });
@@ -193,7 +191,9 @@ describe("lore worker and lore ingest in server mode", () => {
   });
 });
 
-describe("lore ingest in embedded mode while `lore serve` holds the data directory", () => {
+describe("lore ingest in embedded mode while `lore serve` holds the data directory", {
+  timeout: PROCESS_TEST_MS,
+}, () => {
   let dataDir: string;
   let root: string;
   let outside: string;
@@ -223,8 +223,12 @@ describe("lore ingest in embedded mode while `lore serve` holds the data directo
       });
       server.once("exit", (code) => reject(new Error(`serve exited with ${code}: ${output}`)));
     });
-    // The server publishes its address once listening; give it a moment to write the file.
-    await sleep(300);
+    // The server publishes its address just after it listens: the hand-off needs the file.
+    await pollUntil(
+      () => readServerFile(dataDir),
+      (file) => file !== undefined,
+      { timeoutMs: PROCESS_TEST_MS, what: "lore serve to write server.json" },
+    );
     const handed = JSON.parse(
       (await lore(["ingest", root, "--collection", "handoff", "--json"])).stdout,
     );

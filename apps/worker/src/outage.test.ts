@@ -79,14 +79,19 @@ describe("a worker during a database outage", () => {
       // Let it connect (pool and LISTEN) before the database goes away.
       await expect.poll(() => pool.pool?.totalCount ?? 0).toBeGreaterThan(0);
       await wire.stop();
-      const job = await enqueueIngestJob(embedded.db, {
-        collection: "queued-in-outage",
-        path: folder,
-        sync: false,
-      });
+      const job = await enqueueIngestJob(
+        { db: embedded.db },
+        {
+          collection: "queued-in-outage",
+          path: folder,
+          sync: false,
+        },
+      );
       wire = await serveOverWire(embedded, { port, maxConnections: 20 });
       await expect
-        .poll(async () => (await getIngestJob(embedded.db, job.id)).status, { timeout: 20_000 })
+        .poll(async () => (await getIngestJob({ db: embedded.db }, job.id)).status, {
+          timeout: 20_000,
+        })
         .toBe("succeeded");
       expect(ended).toBe(false);
       expect(await count(embedded.db, "queued-in-outage")).toBe(FILES);
@@ -104,20 +109,25 @@ describe("a worker during a database outage", () => {
       { pollMs: 100, leaseMs: 10_000 },
     );
     try {
-      const job = await enqueueIngestJob(embedded.db, {
-        collection: "running-in-outage",
-        path: folder,
-        sync: false,
-      });
+      const job = await enqueueIngestJob(
+        { db: embedded.db },
+        {
+          collection: "running-in-outage",
+          path: folder,
+          sync: false,
+        },
+      );
       await expect.poll(gated.calls, { timeout: 20_000 }).toBeGreaterThan(0);
       // Mid-job: every connection the worker holds breaks, then the database comes back.
       await wire.stop();
       wire = await serveOverWire(embedded, { port, maxConnections: 20 });
       gated.release();
       await expect
-        .poll(async () => (await getIngestJob(embedded.db, job.id)).status, { timeout: 20_000 })
+        .poll(async () => (await getIngestJob({ db: embedded.db }, job.id)).status, {
+          timeout: 20_000,
+        })
         .toBe("succeeded");
-      const view = await getIngestJob(embedded.db, job.id);
+      const view = await getIngestJob({ db: embedded.db }, job.id);
       // Before, the write's connection error failed the attempt: it was retried as attempt 2.
       expect(view.attempts).toBe(1);
       expect(view.summary?.documents.added).toBe(FILES);

@@ -4,6 +4,7 @@ import { hostname } from "node:os";
 import { setTimeout as sleep } from "node:timers/promises";
 import {
   describeError,
+  enqueueDueSyncs,
   INGEST_JOBS_CHANNEL,
   isConnectionError,
   type LoreContext,
@@ -27,6 +28,10 @@ export interface WorkerOptions {
   logger?: Logger;
   ingest?: ProcessJobOptions["ingest"];
   retry?: RetryPolicy;
+  /** Where source syncs keep their git clones (the data directory). */
+  sources?: ProcessJobOptions["sources"];
+  /** How often this worker queues the sources' due syncs (any number of workers may); 0: never. */
+  scheduleMs?: number;
 }
 
 export interface RunningWorker {
@@ -39,6 +44,7 @@ export interface RunningWorker {
 
 export const DEFAULT_WORKER_LEASE_MS = 30_000;
 export const DEFAULT_WORKER_POLL_MS = 1000;
+export const DEFAULT_SCHEDULE_MS = 15_000;
 
 export function runWorker(context: LoreContext, options: WorkerOptions = {}): RunningWorker {
   const id = options.workerId ?? `${hostname()}-${process.pid}-${randomBytes(3).toString("hex")}`;
@@ -70,6 +76,7 @@ export function runWorker(context: LoreContext, options: WorkerOptions = {}): Ru
         signal: stopping.signal,
         ...(options.ingest ? { ingest: options.ingest } : {}),
         ...(options.retry ? { retry: options.retry } : {}),
+        ...(options.sources ? { sources: options.sources } : {}),
       }).catch((error: unknown) => {
         // The database is unreachable or similar: keep polling, the queue keeps the jobs. An
         // outage is logged once, not at every poll, and never with the query's parameters.
@@ -107,10 +114,23 @@ export function runWorker(context: LoreContext, options: WorkerOptions = {}): Ru
       );
     }
   };
+  // The scheduler tick: the database queues each due sync once, whichever worker ticks first.
+  const scheduleMs = options.scheduleMs ?? DEFAULT_SCHEDULE_MS;
+  const scheduler = async (): Promise<void> => {
+    while (scheduleMs > 0 && !stopping.signal.aborted) {
+      await enqueueDueSyncs(context, new Date()).catch((error: unknown) => {
+        if (!isConnectionError(error)) {
+          logger?.error({ error: describeError(error), workerId: id }, "could not queue due syncs");
+        }
+      });
+      await sleep(scheduleMs, undefined, { signal: stopping.signal }).catch(() => {});
+    }
+  };
   logger?.info({ workerId: id }, "worker started");
-  const done = Promise.all(
-    Array.from({ length: Math.max(1, options.concurrency ?? 1) }, () => slot()),
-  ).then(async () => {
+  const done = Promise.all([
+    ...Array.from({ length: Math.max(1, options.concurrency ?? 1) }, () => slot()),
+    scheduler(),
+  ]).then(async () => {
     await (await listening)?.();
     logger?.info({ workerId: id }, "worker stopped");
   });

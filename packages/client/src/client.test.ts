@@ -15,8 +15,9 @@ beforeAll(async () => {
   database = await createTestDatabase();
   const context = { db: database.db, embedder: createLocalEmbedder() };
   await ingestFolder(context, `${SAMPLE_DOCS_DIR}/engineering`, { collection: "eng" });
-  apiKey = (await createApiKey(database.db, { name: "client-test", scopes: ["ask", "search"] }))
-    .key;
+  apiKey = (
+    await createApiKey({ db: database.db }, { name: "client-test", scopes: ["ask", "search"] })
+  ).key;
   server = await serveApp(
     createApp({ context, logger: pino({ level: "silent" }), auth: "required" }),
     { port: 0, host: "127.0.0.1" },

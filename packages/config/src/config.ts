@@ -84,6 +84,7 @@ const Environment = z.object({
   LORE_INGEST_EXCLUDE: optionalString,
   LORE_WORKER_CONCURRENCY: optionalInteger(1, 64),
   LORE_WORKER_LEASE_SECONDS: optionalInteger(1, 3600),
+  LORE_QUERY_RETENTION_DAYS: optionalInteger(0, 36_500),
   LORE_ALLOWED_HOSTS: optionalString.pipe(
     z
       .string()
@@ -131,6 +132,7 @@ const Environment = z.object({
       .optional(),
   ),
   LORE_REQUEST_TIMEOUT_MS: optionalInteger(100, 3_600_000),
+  LORE_CONVERSATION_TTL_MS: optionalInteger(1000, 365 * 24 * 3_600_000),
   LORE_HNSW_EF_SEARCH: optionalInteger(1, 1000),
   LORE_HNSW_M: optionalInteger(2, 100),
   LORE_HNSW_EF_CONSTRUCTION: optionalInteger(4, 1000),
@@ -191,6 +193,8 @@ export interface Config {
   ingest: { roots: string[]; maxFileBytes: number; include: string[]; exclude: string[] };
   /** Jobs one worker runs at once, and how long a silent worker keeps its job. */
   worker: { concurrency: number; leaseSeconds: number };
+  /** Days the query log (questions, answers, feedback) is kept; 0: forever. */
+  queryRetentionDays: number;
   /** Browser origins allowed to call the API; empty: no CORS headers. */
   corsOrigins: string[];
   /** With auth off, Host names served besides localhost, 127.0.0.0/8 and ::1; "*": any. */
@@ -198,6 +202,8 @@ export interface Config {
   /** Folders only one collection may ingest over HTTP, by collection (besides the shared `ingest.roots`). */
   collectionIngestRoots: Record<string, string[]>;
   requestTimeoutMs: number;
+  /** How long a conversation lives after its last message; unset: DEFAULT_CONVERSATION_TTL_MS (24 h). */
+  conversationTtlMs?: number;
   /** hnsw.ef_search of every database session; unset: the measured default in @lore/db. */
   hnswEfSearch?: number;
   /** How HNSW indexes are built; unset values: DEFAULT_VECTOR_INDEX in @lore/db. */
@@ -305,10 +311,14 @@ export function loadConfig(
       concurrency: env.LORE_WORKER_CONCURRENCY ?? 1,
       leaseSeconds: env.LORE_WORKER_LEASE_SECONDS ?? 30,
     },
+    queryRetentionDays: env.LORE_QUERY_RETENTION_DAYS ?? 90,
     corsOrigins: env.LORE_CORS_ORIGINS ?? [],
     allowedHosts: env.LORE_ALLOWED_HOSTS ?? [],
     collectionIngestRoots: collectionRoots(env.LORE_COLLECTION_INGEST_ROOTS ?? []),
     requestTimeoutMs: env.LORE_REQUEST_TIMEOUT_MS ?? 60_000,
+    ...(env.LORE_CONVERSATION_TTL_MS === undefined
+      ? {}
+      : { conversationTtlMs: env.LORE_CONVERSATION_TTL_MS }),
     ...(env.LORE_HNSW_EF_SEARCH === undefined ? {} : { hnswEfSearch: env.LORE_HNSW_EF_SEARCH }),
     vectorIndex: {
       ...(env.LORE_HNSW_M === undefined ? {} : { m: env.LORE_HNSW_M }),

@@ -1,8 +1,8 @@
 // What every domain verb runs against; built once by each app's composition root.
 import type { LoreDb, VectorIndexSettings } from "@lore/db";
 import type { ChatModel, Embedder } from "@lore/providers";
-import type { AnsweringSettings } from "./answering/settings";
-import type { RetrievalOverrides } from "./retrieval/retrieval-settings";
+import { LoreCaches } from "./caches";
+import type { AnsweringSettings, RetrievalOverrides } from "./settings";
 
 export interface LoreContext {
   db: LoreDb;
@@ -21,4 +21,16 @@ export interface LoreContext {
   vectorIndex?: Partial<VectorIndexSettings>;
   /** Overrides of the embedder's default retrieval settings (fusion weights, RRF k, BM25). */
   retrieval?: RetrievalOverrides;
+  /**
+   * What the verbs cache between calls (checked collections, the query log's group commit); made
+   * on first use (`contextCaches`). A copy of the context (`{ ...context, chat }`) shares them; a
+   * copy over another database must leave them behind: `{ ...context, db, caches: undefined }`.
+   */
+  caches?: LoreCaches | undefined;
+}
+
+/** The context's caches, made and kept on the context the first time a verb needs one. */
+export function contextCaches(context: Pick<LoreContext, "caches">): LoreCaches {
+  context.caches ??= new LoreCaches();
+  return context.caches;
 }

@@ -1,18 +1,20 @@
 // Lore's domain: ingestion, retrieval, answering and collections, as verbs over a LoreContext.
 
 // The apps log and map database errors with these without depending on @lore/db themselves.
-export { describeError, type ErrorDescription, isConnectionError } from "@lore/db";
 export {
-  ApiKeyInfo,
+  DataDirLockedError,
+  describeError,
+  type ErrorDescription,
+  isConnectionError,
+} from "@lore/db";
+export { isAllowedOrigin } from "./access/allowed-origins";
+export {
   authenticate,
   authorize,
-  CreateKeyRequest,
   createApiKey,
   listApiKeys,
   type Principal,
   revokeApiKey,
-  SCOPES,
-  Scope,
 } from "./access/api-keys";
 export { type IngestRoots, resolveCollectionFolder } from "./access/collection-roots";
 export {
@@ -22,6 +24,7 @@ export {
   settleTokens,
   type TokenReservation,
 } from "./access/limits";
+export { ApiKeyInfo, CreateKeyRequest, SCOPES, Scope } from "./access/schemas";
 export { estimateAskTokens } from "./access/token-estimate";
 export { type UsageRow, usageSince } from "./access/usage";
 export type { AskOptions, PreparedAsk } from "./answering/ask";
@@ -44,13 +47,22 @@ export {
 } from "./answering/extractive-answerer";
 export type { AnswerListener } from "./answering/generate-answer";
 export { buildGroundedPrompt, NO_ANSWER, SYSTEM_PROMPT } from "./answering/grounded-prompt";
-export type { AnsweringSettings, ChatPrice } from "./answering/settings";
+export {
+  AskRequest,
+  AskResponse,
+  HistoryMessage,
+  MAX_HISTORY_MESSAGE_LENGTH,
+  MAX_HISTORY_MESSAGES,
+  Timings,
+  Usage,
+} from "./answering/schemas";
 export { answeringSettings, DEFAULT_ANSWERING, DEFAULT_CHAT_PRICES } from "./answering/settings";
 export type { TermStatistics } from "./answering/term-statistics";
 export { collectionTermStatistics, textTermStatistics } from "./answering/term-statistics";
 export { preloadTokenizer } from "./answering/token-count";
 export type { EnforcedAnswer } from "./citations/enforce-citations";
 export { CitationRewriter, enforceCitations } from "./citations/enforce-citations";
+export { Citation } from "./citations/schemas";
 export type { Collection, CollectionSummary } from "./collections/collections";
 export {
   ensureCollection,
@@ -58,11 +70,19 @@ export {
   listCollections,
   requireCollection,
 } from "./collections/collections";
+export { CollectionInfo, CollectionName, CollectionsResponse } from "./collections/schemas";
 export type { LoreContext } from "./context";
-export * from "./contract";
+export {
+  addMessage,
+  type ConversationOwner,
+  type ConversationTurn,
+  createConversation,
+  DEFAULT_CONVERSATION_TTL_MS,
+  getConversation,
+} from "./conversations/conversations";
+export * from "./conversations/schemas";
 export type { ErrorCode } from "./errors";
 export { ERROR_CODES, LoreError } from "./errors";
-export { FeedbackRequest, FeedbackResponse, recordFeedback } from "./feedback";
 export { databaseReady } from "./health";
 export { newId } from "./ids";
 export type { ChunkingOptions, TextChunk } from "./ingestion/chunk-markdown";
@@ -81,18 +101,62 @@ export {
   putDocument,
 } from "./ingestion/put-document";
 export { writeDocument } from "./ingestion/write-document";
+export { listGaps, resolveGap } from "./insights/gaps";
+export { ingestQueueAgeSeconds } from "./insights/queue-age";
+export { deleteExpiredQueries, scheduleQueryRetention } from "./insights/retention";
+export {
+  Gap,
+  GapsRequest,
+  GapsResponse,
+  ResolveGapRequest,
+  ResolveGapResponse,
+  RetentionResult,
+  UsageRequest,
+  UsageResponse,
+} from "./insights/schemas";
+export { insightsUsage } from "./insights/usage";
+export { jobCountsByStatus } from "./jobs/job-counts";
 export * from "./jobs/job-queue";
 export * from "./jobs/process-job";
+export * from "./jobs/schemas";
+export { recordFeedback } from "./queries/feedback";
+export { FeedbackRequest, FeedbackResponse } from "./queries/schemas";
 export type { RetrievalOptions, RetrievedChunk } from "./retrieval/hybrid-search";
 export { hybridSearch } from "./retrieval/hybrid-search";
 export {
   DEFAULT_RETRIEVAL,
   LOCAL_EMBEDDER_RETRIEVAL,
-  type RetrievalOverrides,
-  type RetrievalSettings,
   retrievalOverrides,
   retrievalSettings,
 } from "./retrieval/retrieval-settings";
+export {
+  MAX_QUESTION_LENGTH,
+  MAX_TOP_K,
+  SearchFilters,
+  SearchRequest,
+  SearchResponse,
+  SearchResult,
+} from "./retrieval/schemas";
 export { DEFAULT_SEARCH_TOP_K, retrieve, search } from "./retrieval/search";
 export { SAMPLE_DOCS_DIR } from "./sample-docs";
-export { jobCountsByStatus } from "./stats";
+export type {
+  AnsweringSettings,
+  ChatPrice,
+  RetrievalOverrides,
+  RetrievalSettings,
+} from "./settings";
+export { localGitPath } from "./sources/git";
+export { citationUrl } from "./sources/link-url";
+export { runSourceSync } from "./sources/run-source-sync";
+export { nextRunAfter, Schedule } from "./sources/schedule";
+export * from "./sources/schemas";
+export {
+  createSource,
+  deleteSource,
+  enqueueDueSyncs,
+  getSource,
+  listSources,
+  syncSource,
+  updateSource,
+} from "./sources/sources";
+export type { SourceSyncOptions } from "./sources/sync-options";

@@ -1,69 +1,11 @@
 // Opens Lore's database: embedded PGlite (with pgvector) in a data directory, or a pg pool by URL.
 import { mkdirSync } from "node:fs";
-import type { PGlite } from "@electric-sql/pglite";
-import type { ExtractTablesWithRelations } from "drizzle-orm";
-import type { PgDatabase, PgQueryResultHKT, PgTransaction } from "drizzle-orm/pg-core";
 import type pg from "pg";
 import lockfile from "proper-lockfile";
 import { sendVectorsAsBinary } from "./binary-vectors";
-import type { TemplateOptions } from "./pglite-template";
 import * as schema from "./schema";
+import type { Database, DatabaseTarget, LoreDb, SessionSettings } from "./types";
 import { DEFAULT_HNSW_EF_SEARCH } from "./vector-index";
-
-type Schema = typeof schema;
-/** The drizzle handle shared by both modes; only queries valid on both are written against it. */
-export type LoreDb = PgDatabase<PgQueryResultHKT, Schema>;
-export type LoreTransaction = PgTransaction<
-  PgQueryResultHKT,
-  Schema,
-  ExtractTablesWithRelations<Schema>
->;
-
-/**
- * `template`: a new embedded database starts as a copy of the cached, already migrated template
- * instead of running PGlite's initdb (pglite-template.ts). On by default for a data directory,
- * which users create; off in memory, where tests of the migrations themselves need an empty
- * database. Options point it at another cache or set of migrations (tests).
- */
-export type DatabaseTarget =
-  | { kind: "pglite"; dataDir: string; template?: TemplateOptions | boolean }
-  | { kind: "pglite-memory"; template?: TemplateOptions | boolean }
-  | { kind: "postgres"; url: string; poolSize?: number };
-
-export interface Database {
-  readonly db: LoreDb;
-  readonly kind: "pglite" | "postgres";
-  /** The PGlite instance in embedded mode (tests serve it over the wire with pglite-socket). */
-  readonly pglite?: PGlite;
-  /** The pg pool in server mode. */
-  readonly pool?: pg.Pool;
-  /**
-   * Calls `onNotify` on each NOTIFY of `channel` until the returned function is called. On
-   * Postgres it holds one pooled connection; if that connection breaks it reconnects with
-   * backoff and calls `onNotify` once it is back (notifications sent meanwhile are lost), but
-   * listeners should keep a slow poll as well.
-   */
-  listen(channel: string, onNotify: () => void): Promise<() => Promise<void>>;
-  /**
-   * Calls `listener` when a pooled connection breaks (a Postgres restart, a failover, a
-   * terminated backend). The error is already handled: the pool drops the connection and opens
-   * a new one on next use. Returns a function that removes the listener. Never called on PGlite.
-   */
-  onConnectionError(listener: (error: Error) => void): () => void;
-  close(): Promise<void>;
-}
-
-/** The pg pool behind a handle openDatabase made in Postgres mode (drizzle keeps it as `$client`). */
-export function postgresPool(db: LoreDb | LoreTransaction): pg.Pool | undefined {
-  const client = (db as { $client?: unknown }).$client;
-  // A pg.Pool; PGlite's handle, a transaction's and one over a single client have no pool fields.
-  return client !== null &&
-    typeof client === "object" &&
-    "totalCount" in client &&
-    "connect" in client
-    ? (client as pg.Pool)
-    : undefined;
-}
 
 export class DataDirLockedError extends Error {
   override readonly name = "DataDirLockedError";
@@ -72,11 +14,6 @@ export class DataDirLockedError extends Error {
       `The data directory ${dataDir} is in use by another Lore process. Only one process can open an embedded database: stop the other process (for example the running \`pnpm start\`), or send the work to it over HTTP.`,
     );
   }
-}
-
-export interface SessionSettings {
-  /** `hnsw.ef_search` (LORE_HNSW_EF_SEARCH): higher finds more true neighbours, slower. */
-  hnswEfSearch?: number;
 }
 
 // Filtered ANN queries (one collection, a path prefix) keep scanning the HNSW graph until

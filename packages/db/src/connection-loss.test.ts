@@ -1,7 +1,7 @@
 // A dropped database connection is reported and replaced, never fatal: idle, in a transaction, and LISTENing.
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Database, openDatabase } from "./client";
+import { openDatabase } from "./client";
 import { isConnectionError } from "./errors";
 import { queryRows } from "./query";
 import {
@@ -12,6 +12,7 @@ import {
 } from "./real-postgres";
 import { retryWhenUnreachable, waitUntilReachable } from "./reconnect";
 import { createTestDatabase, freePort, serveOverWire, type WireServer } from "./testing";
+import type { Database } from "./types";
 
 /** Fills the pool with `count` open connections that then sit idle. */
 async function openIdleConnections(database: Database, count: number): Promise<void> {

@@ -1,9 +1,9 @@
 // describeError keeps SQL parameters out of logs; isConnectionError tells an outage from a bug.
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Database } from "./client";
 import { describeError, isConnectionError, oneLine } from "./errors";
 import { createTestDatabase } from "./testing";
+import type { Database } from "./types";
 
 let database: Database;
 beforeAll(async () => {

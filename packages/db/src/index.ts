@@ -1,7 +1,6 @@
 // Lore's database: schema, client factory (PGlite or pg), migrations and shared SQL helpers.
 
 export { type ChunkRow, chunkWriteTransaction, type WriteChunkRows } from "./chunk-rows";
-export type { Database, DatabaseTarget, LoreDb, LoreTransaction, SessionSettings } from "./client";
 export { DataDirLockedError, openDatabase } from "./client";
 export { describeError, type ErrorDescription, isConnectionError, oneLine } from "./errors";
 export { migrate, migrationsFolder } from "./migrate";
@@ -14,16 +13,30 @@ export {
   chunks,
   collectionStatistics,
   collections,
+  conversationMessages,
+  conversations,
   documents,
   feedback,
   INGEST_JOB_STATUSES,
   type IngestJobStatus,
   ingestJobs,
+  insightGapResolutions,
   queries,
   rateLimits,
+  SOURCE_KINDS,
+  type SourceKind,
+  sourcePages,
+  sources,
 } from "./schema";
 export { vectorBinary } from "./schema/types";
 export { dropFullTextIndex, ensureFullTextIndex } from "./search-index";
+export type {
+  Database,
+  DatabaseTarget,
+  LoreDb,
+  LoreTransaction,
+  SessionSettings,
+} from "./types";
 export type { HnswParameters, VectorIndexSettings } from "./vector-index";
 export {
   DEFAULT_HNSW,

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { type Database, openDatabase } from "./client";
+import { openDatabase } from "./client";
 import { migrate, migrationsFolder } from "./migrate";
 import { queryRows } from "./query";
 import {
@@ -13,6 +13,7 @@ import {
   realPostgresUrl,
 } from "./real-postgres";
 import { serveOverWire } from "./testing";
+import type { Database } from "./types";
 
 const CONTRACT_TABLES = ["chunks", "collections", "documents"];
 

@@ -4,9 +4,9 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { sql } from "drizzle-orm";
 import type { PgliteDatabase } from "drizzle-orm/pglite";
-import type { Database } from "./client";
 import { describeError } from "./errors";
 import { queryRows } from "./query";
+import type { Database } from "./types";
 
 export const migrationsFolder = fileURLToPath(new URL("../../../migrations", import.meta.url));
 

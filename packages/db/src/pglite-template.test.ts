@@ -4,10 +4,11 @@ import path from "node:path";
 import { sql } from "drizzle-orm";
 import type { PgliteDatabase } from "drizzle-orm/pglite";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Database, openDatabase } from "./client";
+import { openDatabase } from "./client";
 import { migrateEmbedded, migrationsFolder } from "./migrate";
-import { type TemplateOptions, templateFile } from "./pglite-template";
+import { templateFile } from "./pglite-template";
 import { queryRows } from "./query";
+import type { Database, TemplateOptions } from "./types";
 
 let scratch: string;
 beforeAll(async () => {

@@ -16,6 +16,7 @@ import { PGlite } from "@electric-sql/pglite";
 import { vector } from "@electric-sql/pglite-pgvector";
 import { drizzle } from "drizzle-orm/pglite";
 import { migrateEmbedded, migrationsFolder } from "./migrate";
+import type { TemplateOptions } from "./types";
 
 /** node_modules/.cache/lore at the workspace root: made by `pnpm install`, never downloaded. */
 const TEMPLATE_CACHE_DIR = fileURLToPath(
@@ -25,13 +26,6 @@ const TEMPLATE_CACHE_DIR = fileURLToPath(
 const TEMPLATE_FORMAT = "1";
 const FILE_PREFIX = "pglite-template-";
 const FILE_SUFFIX = ".tar";
-
-export interface TemplateOptions {
-  /** Where templates are cached (default TEMPLATE_CACHE_DIR). */
-  cacheDir?: string;
-  /** The migrations a template has applied (default: Lore's). */
-  migrationsFolder?: string;
-}
 
 /** The template's tarball for the current PGlite, pgvector and migrations, made and cached first if missing. */
 export async function loadTemplate(options: TemplateOptions = {}): Promise<Blob> {

@@ -5,7 +5,8 @@ import { readdir, rm } from "node:fs/promises";
 import path from "node:path";
 import { PGlite } from "@electric-sql/pglite";
 import { vector } from "@electric-sql/pglite-pgvector";
-import { discardTemplate, loadTemplate, type TemplateOptions } from "./pglite-template";
+import { discardTemplate, loadTemplate } from "./pglite-template";
+import type { TemplateOptions } from "./types";
 
 /** In memory when `dataDir` is undefined; `template: false` runs initdb as PGlite does by default. */
 export async function createPglite(

@@ -4,9 +4,10 @@ import { existsSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
-import { type Database, openDatabase } from "./client";
+import { openDatabase } from "./client";
 import { migrate } from "./migrate";
 import { freePort } from "./testing";
+import type { Database } from "./types";
 
 /** The env var .ci/run and the vitest global set-up fill with a superuser URL of the real server. */
 export const TEST_DATABASE_URL_VARIABLE = "LORE_TEST_DATABASE_URL";

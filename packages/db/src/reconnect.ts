@@ -1,8 +1,8 @@
 // Riding out a database outage: wait until Postgres answers again, and retry work cut off by one.
 import { setTimeout as sleep } from "node:timers/promises";
 import { sql } from "drizzle-orm";
-import type { LoreDb } from "./client";
 import { isConnectionError } from "./errors";
+import type { LoreDb } from "./types";
 
 export interface ReconnectOptions {
   /** Stops waiting (rejecting with the signal's reason): a worker shutting down, a lost lease. */

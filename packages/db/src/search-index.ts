@@ -1,7 +1,7 @@
 // The GIN index on chunks' full-text vectors: dropped for a bulk load and built again once after it.
 import { sql } from "drizzle-orm";
-import type { LoreDb } from "./client";
 import { queryRows } from "./query";
+import type { LoreDb } from "./types";
 
 /** Named and defined as in migrations/0001_initial_schema.sql, so a rebuild restores it exactly. */
 export const FULL_TEXT_INDEX = "chunks_search_idx";

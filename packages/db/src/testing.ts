@@ -2,8 +2,9 @@
 import { createServer } from "node:net";
 import type { PGlite } from "@electric-sql/pglite";
 import { PGLiteSocketServer } from "@electric-sql/pglite-socket";
-import { type Database, openDatabase } from "./client";
+import { openDatabase } from "./client";
 import { migrate } from "./migrate";
+import type { Database } from "./types";
 
 /** From the cached migrated template (pglite-template.ts): initdb per test file costs seconds. */
 export async function createTestDatabase(): Promise<Database> {

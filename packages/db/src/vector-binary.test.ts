@@ -2,10 +2,11 @@
 // float4 values as from the plain decimal form.
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Database, openDatabase } from "./client";
+import { openDatabase } from "./client";
 import { queryRows } from "./query";
 import { vectorBinary } from "./schema/types";
 import { createTestDatabase, serveOverWire, type WireServer } from "./testing";
+import type { Database } from "./types";
 
 let embedded: Database;
 let wire: WireServer;

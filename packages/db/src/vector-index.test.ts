@@ -1,9 +1,10 @@
 // The HNSW session settings every connection gets: the measured ef_search, or the configured one.
 import { sql } from "drizzle-orm";
 import { afterEach, describe, expect, it } from "vitest";
-import { type Database, openDatabase } from "./client";
+import { openDatabase } from "./client";
 import { queryRows } from "./query";
 import { createTestDatabase, serveOverWire } from "./testing";
+import type { Database } from "./types";
 import { DEFAULT_HNSW_EF_SEARCH } from "./vector-index";
 
 let database: Database | undefined;

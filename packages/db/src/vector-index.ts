@@ -1,7 +1,8 @@
 // Builds the HNSW cosine index for one embedding dimension (each collection's embedder fixes its own).
 import { sql } from "drizzle-orm";
-import { type LoreDb, type LoreTransaction, postgresPool } from "./client";
+import { postgresPool } from "./postgres-pool";
 import { queryRows } from "./query";
+import type { LoreDb, LoreTransaction } from "./types";
 
 export interface HnswParameters {
   m: number;

@@ -8,15 +8,3 @@ export interface Embedder {
   readonly maxBatch: number;
   embed(texts: readonly string[], signal?: AbortSignal): Promise<number[][]>;
 }
-
-/** A provider failed; `retryable` says whether trying again later can help. */
-export class ProviderError extends Error {
-  override readonly name = "ProviderError";
-  constructor(
-    message: string,
-    readonly retryable: boolean,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-  }
-}

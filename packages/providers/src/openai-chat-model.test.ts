@@ -2,8 +2,8 @@ import { type FakeOpenAI, startFakeOpenAI } from "@lore/fake-openai";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { ChatStreamPart } from "./chat-model";
 import { createRecordingChatModel } from "./chat-recording";
-import { ProviderError } from "./embedder";
 import { createOpenAIChatModel } from "./openai-chat-model";
+import { ProviderError } from "./provider-error";
 
 const question = [{ role: "user" as const, content: "How do I deploy?" }];
 

@@ -3,8 +3,8 @@ import { setTimeout as sleep } from "node:timers/promises";
 import OpenAI from "openai";
 import type { ChatCompletionMessageParam } from "openai/resources/chat/completions";
 import type { ChatMessage, ChatModel, ChatOptions, ChatStreamPart, ChatUsage } from "./chat-model";
-import { ProviderError } from "./embedder";
-import { toProviderError } from "./openai-embedder";
+import { toProviderError } from "./openai-errors";
+import { ProviderError } from "./provider-error";
 
 export interface OpenAIChatModelOptions {
   model: string;

@@ -1,7 +1,7 @@
 import { type FakeOpenAI, startFakeOpenAI } from "@lore/fake-openai";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { ProviderError } from "./embedder";
 import { createOpenAIEmbedder } from "./openai-embedder";
+import { ProviderError } from "./provider-error";
 
 describe("OpenAI-compatible embedder against the fake server", () => {
   let fake: FakeOpenAI;

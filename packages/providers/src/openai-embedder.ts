@@ -1,6 +1,8 @@
 // Embeddings from any OpenAI-compatible server (OpenAI, Azure, Ollama, vLLM, TEI) through the openai SDK.
 import OpenAI from "openai";
-import { type Embedder, ProviderError } from "./embedder";
+import type { Embedder } from "./embedder";
+import { toProviderError } from "./openai-errors";
+import { ProviderError } from "./provider-error";
 
 export interface OpenAIEmbedderOptions {
   model: string;
@@ -72,20 +74,4 @@ export async function createOpenAIEmbedder(options: OpenAIEmbedderOptions): Prom
     maxBatch: options.maxBatch ?? DEFAULT_OPENAI_EMBED_BATCH,
     embed,
   };
-}
-
-export function toProviderError(error: unknown): ProviderError {
-  if (error instanceof ProviderError) return error;
-  if (error instanceof OpenAI.APIError) {
-    const status = error.status;
-    const retryable =
-      status === undefined || status === 408 || status === 409 || status === 429 || status >= 500;
-    return new ProviderError(
-      `provider error${status ? ` ${status}` : ""}: ${error.message}`,
-      retryable,
-      { cause: error },
-    );
-  }
-  const message = error instanceof Error ? error.message : String(error);
-  return new ProviderError(`provider error: ${message}`, true, { cause: error });
 }

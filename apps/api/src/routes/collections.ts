@@ -21,7 +21,7 @@ export function collectionRoutes(context: LoreContext): OpenAPIHono<AppEnv> {
   app.openapi(route, async (c) => {
     // Any valid key may list collections; a collection-limited key sees only its own.
     const allowed = visibleCollections(c);
-    const rows = await listCollections(context.db);
+    const rows = await listCollections(context);
     const visible = allowed ? rows.filter((row) => allowed.includes(row.name)) : rows;
     return c.json({ collections: visible.map(({ id: _id, ...collection }) => collection) }, 200);
   });

@@ -11,7 +11,7 @@ import {
 import { requireScope, useCollection } from "../access";
 import type { AppEnv } from "../env";
 import { Problem } from "../problem";
-import { jsonBody, problems } from "./shared";
+import { jsonBody, problems } from "./openapi-bodies";
 
 const CollectionParam = z.object({
   name: z

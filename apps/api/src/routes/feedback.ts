@@ -4,7 +4,7 @@ import { FeedbackRequest, FeedbackResponse, type LoreContext, recordFeedback } f
 import { requireScope, visibleCollections } from "../access";
 import type { AppEnv } from "../env";
 import { Problem } from "../problem";
-import { jsonBody, problems } from "./shared";
+import { jsonBody, problems } from "./openapi-bodies";
 
 const route = createRoute({
   method: "post",
@@ -22,7 +22,7 @@ export function feedbackRoutes(context: LoreContext): OpenAPIHono<AppEnv> {
   const app = new OpenAPIHono<AppEnv>();
   app.openapi(route, async (c) => {
     const result = await recordFeedback(
-      context.db,
+      context,
       c.req.valid("json"),
       c.get("principal")?.keyId ?? null,
       // Answers from collections the key may not use are "not found", like unknown ids.

@@ -16,7 +16,7 @@ import {
 import { requireScope, useCollection, visibleCollections } from "../access";
 import type { AppEnv } from "../env";
 import { Problem } from "../problem";
-import { jsonBody, problems } from "./shared";
+import { jsonBody, problems } from "./openapi-bodies";
 
 const JobId = z.object({ id: z.string().regex(/^job_[A-Za-z0-9_-]+$/, "a job id (job_…)") });
 
@@ -74,12 +74,12 @@ export function ingestJobRoutes(
     const request = c.req.valid("json");
     useCollection(c, request.collection);
     const folder = await resolveCollectionFolder(request.path, request.collection, options.roots);
-    const job = await enqueueIngestJob(context.db, { ...request, path: folder });
+    const job = await enqueueIngestJob(context, { ...request, path: folder });
     return c.json({ jobId: job.id }, 202);
   });
   app.openapi(readJob, async (c) => {
     const { id } = c.req.valid("param");
-    const job = await getIngestJob(context.db, id);
+    const job = await getIngestJob(context, id);
     const visible = visibleCollections(c);
     // Another collection's job reads as missing, with the same words, so its existence does not leak.
     if (visible && !visible.includes(job.collection)) {
@@ -90,7 +90,7 @@ export function ingestJobRoutes(
   app.openapi(listJobs, async (c) => {
     const query = c.req.valid("query");
     const visible = visibleCollections(c);
-    const jobs = await listIngestJobs(context.db, {
+    const jobs = await listIngestJobs(context, {
       limit: query.limit,
       ...(visible ? { collections: visible } : {}),
       ...(query.status ? { status: query.status } : {}),

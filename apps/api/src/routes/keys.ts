@@ -12,7 +12,7 @@ import { z } from "zod";
 import { requireScope } from "../access";
 import type { AppEnv } from "../env";
 import { Problem } from "../problem";
-import { jsonBody, problems } from "./shared";
+import { jsonBody, problems } from "./openapi-bodies";
 
 const CreatedKey = z.object({ key: z.string(), info: ApiKeyInfo });
 const KeyList = z.object({ keys: z.array(ApiKeyInfo) });
@@ -54,12 +54,10 @@ const revoke = createRoute({
 
 export function keyRoutes(context: LoreContext): OpenAPIHono<AppEnv> {
   const app = new OpenAPIHono<AppEnv>();
-  app.openapi(create, async (c) =>
-    c.json(await createApiKey(context.db, c.req.valid("json")), 201),
-  );
-  app.openapi(list, async (c) => c.json({ keys: await listApiKeys(context.db) }, 200));
+  app.openapi(create, async (c) => c.json(await createApiKey(context, c.req.valid("json")), 201));
+  app.openapi(list, async (c) => c.json({ keys: await listApiKeys(context) }, 200));
   app.openapi(revoke, async (c) =>
-    c.json(await revokeApiKey(context.db, c.req.valid("param").id), 200),
+    c.json(await revokeApiKey(context, c.req.valid("param").id), 200),
   );
   return app;
 }

@@ -4,7 +4,7 @@ import { type LoreContext, SearchRequest, SearchResponse, search } from "@lore/c
 import { requireScope, useCollection } from "../access";
 import type { AppEnv } from "../env";
 import { Problem } from "../problem";
-import { jsonBody, problems } from "./shared";
+import { jsonBody, problems } from "./openapi-bodies";
 
 const route = createRoute({
   method: "post",

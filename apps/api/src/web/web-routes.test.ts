@@ -39,7 +39,14 @@ describe("web page routes", () => {
     expect(html).toContain('data-auth="off"');
     expect(html).not.toMatch(/<script(?![^>]*\bsrc=)[^>]*>/);
     expect(html).not.toMatch(/<style|\sstyle="|\son[a-z]+="/);
-    expect(assetPaths(html)).toHaveLength(3);
+    // Every script, stylesheet and icon the page loads is one of its versioned assets.
+    const files = assetPaths(html).map((path) => path.split("/").pop());
+    expect(files).toEqual(
+      expect.arrayContaining(["icon.svg", "style.css", "app.js", "sources.js", "insights.js"]),
+    );
+    expect(html.match(/<(?:script|link)\b[^>]*\s(?:src|href)="/g)?.length).toBe(
+      assetPaths(html).length,
+    );
   });
 
   it("tells the page when an API key is required, without one for the page itself", async () => {

@@ -1,6 +1,8 @@
 // GET / and its static assets: the ask page and jobs view, with strict CSP and cache headers.
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { pathToFileURL } from "node:url";
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { secureHeaders } from "hono/secure-headers";
 import type { AppEnv } from "../env";
@@ -11,7 +13,30 @@ const CONTENT_TYPES: Record<string, string> = {
   "app.js": "text/javascript; charset=utf-8",
   "style.css": "text/css; charset=utf-8",
   "icon.svg": "image/svg+xml",
+  "answer-stream.js": "text/javascript; charset=utf-8",
+  "sources.js": "text/javascript; charset=utf-8",
+  "markdown.js": "text/javascript; charset=utf-8",
+  "marked.js": "text/javascript; charset=utf-8",
+  "purify.js": "text/javascript; charset=utf-8",
+  "insights.js": "text/javascript; charset=utf-8",
+  "uplot.js": "text/javascript; charset=utf-8",
+  "uplot.css": "text/css; charset=utf-8",
 };
+
+const requireFromHere = createRequire(import.meta.url);
+/** The markdown parser and sanitiser's ES module builds, served beside the page's own files (no CDN). */
+export const VENDOR_FILES: Readonly<Record<string, URL>> = {
+  "marked.js": new URL("lib/marked.esm.js", vendorUrl("marked/package.json")),
+  "purify.js": new URL("purify.es.mjs", vendorUrl("dompurify/purify.js")),
+  // The insights charts (uPlot: small, canvas, no inline styles or code).
+  "uplot.js": new URL("uPlot.esm.js", vendorUrl("uplot")),
+  "uplot.css": new URL("uPlot.min.css", vendorUrl("uplot")),
+};
+
+/** A file of an installed package, found as Node resolves it from this module. */
+export function vendorUrl(specifier: string): URL {
+  return pathToFileURL(requireFromHere.resolve(specifier));
+}
 
 export interface WebOptions {
   /** Whether /v1 needs an API key: the page shows a key field only then. */
@@ -30,7 +55,10 @@ interface WebAssets {
  */
 function loadAssets(options: WebOptions): WebAssets {
   const files = new Map(
-    Object.keys(CONTENT_TYPES).map((name) => [name, readFileSync(new URL(name, ASSETS_DIR))]),
+    Object.keys(CONTENT_TYPES).map((name) => [
+      name,
+      readFileSync(VENDOR_FILES[name] ?? new URL(name, ASSETS_DIR)),
+    ]),
   );
   const template = readFileSync(new URL("index.html", ASSETS_DIR), "utf8");
   const hash = createHash("sha256");

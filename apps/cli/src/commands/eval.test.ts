@@ -59,7 +59,7 @@ describe("lore eval", () => {
         DATABASE_URL: wire.url,
       });
       expect(JSON.parse(stdout)).toMatchObject({ queries: 6, documents: 12, chunks: 12 });
-      expect(await listCollections(database.db)).toEqual([
+      expect(await listCollections({ db: database.db })).toEqual([
         expect.objectContaining({ name: expect.stringMatching(/^beir-beir-tiny-/), documents: 12 }),
       ]);
     } finally {

@@ -2,7 +2,6 @@
 import path from "node:path";
 import type { Config } from "@lore/config";
 import { LoreError, retrievalOverrides } from "@lore/core";
-import { migrate, openDatabase } from "@lore/db";
 import {
   checkFusion,
   checkThresholds,
@@ -26,9 +25,10 @@ import type { ChatModel } from "@lore/providers";
 import { Presets, SingleBar } from "cli-progress";
 import type { Command } from "commander";
 import { z } from "zod";
+import { resolveConfig } from "../command-input";
+import { openScratchDatabase } from "../database";
 import { printJson } from "../output";
 import { createChatModel, createEmbedder, openRuntime } from "../runtime";
-import { resolveConfig } from "../shared";
 
 export interface EvalFlags {
   split?: string;
@@ -189,9 +189,7 @@ async function evalBeir(directory: string, flags: EvalFlags, config: Config): Pr
   const runtime = config.databaseUrl
     ? await openRuntime(config)
     : await (async () => {
-        // From the cached template: the throwaway database skips initdb.
-        const database = await openDatabase({ kind: "pglite-memory", template: true });
-        await migrate(database);
+        const database = await openScratchDatabase();
         return {
           context: {
             db: database.db,

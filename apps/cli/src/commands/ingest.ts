@@ -3,18 +3,18 @@ import { stat } from "node:fs/promises";
 import path from "node:path";
 import type { Config } from "@lore/config";
 import {
+  DataDirLockedError,
   INGEST_JOB_ENDED_CHANNEL,
   IngestJobRequest,
   type IngestJobView,
   LoreError,
 } from "@lore/core";
-import { type Database, DataDirLockedError } from "@lore/db";
 import type { Command } from "commander";
-import { openMigratedDatabase } from "../database";
+import { parseInput, resolveConfig } from "../command-input";
+import { type Database, openMigratedDatabase } from "../database";
 import { databaseJobClient, httpJobClient, type JobClient } from "../job-client";
 import { formatIngest, printJson } from "../output";
 import { readServerFile } from "../server-file";
-import { parseInput, resolveConfig } from "../shared";
 import { watchJob } from "../watch-job";
 
 export interface IngestOptions {
@@ -117,7 +117,7 @@ export async function withJobClient(
   }
   try {
     await use(
-      databaseJobClient(database.db, config.databaseUrl ? "the database" : config.dataDir),
+      databaseJobClient({ db: database.db }, config.databaseUrl ? "the database" : config.dataDir),
       {
         config,
         database,

@@ -1,9 +1,9 @@
 // `lore keys create|list|revoke`: manage API keys directly in the database.
 import { CreateKeyRequest, createApiKey, listApiKeys, revokeApiKey } from "@lore/core";
 import type { Command } from "commander";
+import { parseInput } from "../command-input";
 import { withDatabase } from "../database";
 import { printJson } from "../output";
-import { parseInput } from "../shared";
 
 export interface CreateKeyOptions {
   name: string;
@@ -11,6 +11,7 @@ export interface CreateKeyOptions {
   collections?: string[];
   rate?: number;
   dailyTokens?: number;
+  allowedOrigins?: string[];
   json?: boolean;
 }
 
@@ -21,9 +22,10 @@ export async function runKeysCreate(options: CreateKeyOptions, command: Command)
     ...(options.collections ? { collections: options.collections } : {}),
     ...(options.rate ? { rateLimitPerMinute: options.rate } : {}),
     ...(options.dailyTokens ? { dailyTokenLimit: options.dailyTokens } : {}),
+    ...(options.allowedOrigins ? { allowedOrigins: options.allowedOrigins } : {}),
   });
   await withDatabase(command, async (database) => {
-    const created = await createApiKey(database.db, request);
+    const created = await createApiKey({ db: database.db }, request);
     if (options.json) {
       printJson(created);
       return;
@@ -36,7 +38,7 @@ export async function runKeysCreate(options: CreateKeyOptions, command: Command)
 
 export async function runKeysList(options: { json?: boolean }, command: Command): Promise<void> {
   await withDatabase(command, async (database) => {
-    const rows = await listApiKeys(database.db);
+    const rows = await listApiKeys({ db: database.db });
     if (options.json) {
       printJson({ keys: rows });
       return;
@@ -56,7 +58,7 @@ export async function runKeysRevoke(
   command: Command,
 ): Promise<void> {
   await withDatabase(command, async (database) => {
-    const revoked = await revokeApiKey(database.db, idOrName);
+    const revoked = await revokeApiKey({ db: database.db }, idOrName);
     process.stdout.write(`Revoked ${revoked.name} (${revoked.id}).\n`);
   });
 }

@@ -1,12 +1,11 @@
 // `lore prepare` (hidden; the root postinstall runs it): caches the template new embedded data
 // directories start from, so the first `pnpm start` does not wait for PGlite's initdb.
 import path from "node:path";
-import { loadTemplate, templateFile } from "@lore/db";
+import { cacheEmbeddedTemplate } from "../database";
 
 export async function runPrepare(): Promise<void> {
   try {
-    await loadTemplate();
-    const file = path.relative(process.cwd(), await templateFile());
+    const file = path.relative(process.cwd(), await cacheEmbeddedTemplate());
     process.stdout.write(`lore: new embedded databases start from ${file}\n`);
   } catch (error) {
     // An install must not fail for a cache: each new data directory then makes it on first use.

@@ -1,14 +1,14 @@
 // `lore serve`: the API on a port; in embedded mode it first loads the sample docs into an empty default.
 import { createApp, serveApp } from "@lore/api";
 import type { Config } from "@lore/config";
-import { ingestFolder, listCollections, SAMPLE_DOCS_DIR } from "@lore/core";
+import { ingestFolder, listCollections, SAMPLE_DOCS_DIR, scheduleQueryRetention } from "@lore/core";
 import { runWorker } from "@lore/worker";
 import type { Command } from "commander";
 import type { Logger } from "pino";
 import { pino } from "pino";
+import { resolveConfig } from "../command-input";
 import { ingestSettings, logConnectionErrors, openRuntime } from "../runtime";
 import { removeServerFile, writeServerFile } from "../server-file";
-import { resolveConfig } from "../shared";
 
 export async function runServe(
   options: { port?: number; host?: string },
@@ -25,7 +25,7 @@ async function serve(config: Config, logger: Logger): Promise<void> {
   const runtime = await openRuntime(config);
   logConnectionErrors(runtime.database, logger);
   if (config.mode === "embedded" && config.loadSampleDocs) {
-    const collections = await listCollections(runtime.context.db);
+    const collections = await listCollections(runtime.context);
     const defaultCollection = collections.find((collection) => collection.name === "default");
     if (!defaultCollection || defaultCollection.documents === 0) {
       const summary = await ingestFolder(runtime.context, SAMPLE_DOCS_DIR, {
@@ -43,6 +43,7 @@ async function serve(config: Config, logger: Logger): Promise<void> {
     auth: config.auth,
     corsOrigins: config.corsOrigins,
     requestTimeoutMs: config.requestTimeoutMs,
+    conversationTtlMs: config.conversationTtlMs,
     ingestRoots: config.ingest.roots,
     collectionIngestRoots: config.collectionIngestRoots,
     allowedHosts: config.allowedHosts,
@@ -64,8 +65,20 @@ async function serve(config: Config, logger: Logger): Promise<void> {
           concurrency: config.worker.concurrency,
           leaseMs: config.worker.leaseSeconds * 1000,
           ingest: ingestSettings(config),
+          sources: { dataDir: config.dataDir },
           listen: runtime.database.listen,
           logger,
+        })
+      : undefined;
+  // Every API process trims the query log (LORE_QUERY_RETENTION_DAYS); the deletes are idempotent.
+  const retention =
+    config.queryRetentionDays > 0
+      ? scheduleQueryRetention(runtime.context, {
+          days: config.queryRetentionDays,
+          onRun: (result) => {
+            if (result.queries > 0) logger.info(result, "deleted expired queries");
+          },
+          onError: (error) => logger.warn({ err: error }, "query retention failed"),
         })
       : undefined;
   if (config.mode === "embedded") await writeServerFile(config.dataDir, server.url);
@@ -77,6 +90,7 @@ async function serve(config: Config, logger: Logger): Promise<void> {
     if (config.mode === "embedded") await removeServerFile(config.dataDir);
     await server.close();
     await worker?.stop();
+    await retention?.stop();
     await runtime.close();
     process.exit(0);
   };

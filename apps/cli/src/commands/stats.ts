@@ -1,15 +1,8 @@
-// `lore stats` and `lore migrate`: database housekeeping views.
+// `lore stats`: documents and chunks per collection, and usage over a window.
 import { LoreError, listCollections, usageSince } from "@lore/core";
 import type { Command } from "commander";
 import { withDatabase } from "../database";
 import { formatCollections, formatUsage, printJson } from "../output";
-
-/** `lore migrate`: opening the database migrates it; there is nothing else to do. */
-export async function runMigrate(_options: unknown, command: Command): Promise<void> {
-  await withDatabase(command, async () => {
-    process.stdout.write("Migrations are up to date.\n");
-  });
-}
 
 export interface StatsOptions {
   collection?: string;
@@ -19,12 +12,12 @@ export interface StatsOptions {
 
 export async function runStats(options: StatsOptions, command: Command): Promise<void> {
   await withDatabase(command, async (database) => {
-    const all = await listCollections(database.db);
+    const all = await listCollections({ db: database.db });
     const shown = options.collection ? all.filter((row) => row.name === options.collection) : all;
     if (options.collection && shown.length === 0) {
       throw new LoreError("not_found", `Collection "${options.collection}" does not exist.`);
     }
-    const usage = (await usageSince(database.db, options.since)).filter(
+    const usage = (await usageSince({ db: database.db }, options.since)).filter(
       (row) => !options.collection || row.collection === options.collection,
     );
     if (options.json) {

@@ -2,8 +2,8 @@
 import { runWorker as startWorker } from "@lore/worker";
 import type { Command } from "commander";
 import { pino } from "pino";
+import { resolveConfig } from "../command-input";
 import { ingestSettings, logConnectionErrors, openRuntime } from "../runtime";
-import { resolveConfig } from "../shared";
 
 export async function runWorker(
   options: { concurrency?: number },
@@ -17,6 +17,7 @@ export async function runWorker(
     concurrency: options.concurrency ?? config.worker.concurrency,
     leaseMs: config.worker.leaseSeconds * 1000,
     ingest: ingestSettings(config),
+    sources: { dataDir: config.dataDir },
     listen: runtime.database.listen,
     logger,
   });

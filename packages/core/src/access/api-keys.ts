@@ -1,49 +1,11 @@
 // API key verbs: create (the secret is shown once), list, revoke, and authenticate in constant time.
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
-import { apiKeys, type LoreDb } from "@lore/db";
+import { apiKeys } from "@lore/db";
 import { and, desc, eq, isNull } from "drizzle-orm";
-import { z } from "zod";
-import { CollectionName } from "../contract";
+import type { LoreContext } from "../context";
 import { LoreError } from "../errors";
 import { newId } from "../ids";
-
-const INT4_MAX = 2_147_483_647;
-
-export const SCOPES = ["ask", "search", "ingest", "admin"] as const;
-export const Scope = z.enum(SCOPES);
-export type Scope = z.infer<typeof Scope>;
-
-export const CreateKeyRequest = z
-  .object({
-    name: z
-      .string()
-      .trim()
-      .min(1)
-      .max(100)
-      .regex(/^[\w.@ -]+$/, "letters, digits, space, '.', '@', '-' or '_'"),
-    scopes: z.array(Scope).min(1),
-    /** Omitted: every collection. */
-    collections: z.array(CollectionName).min(1).max(1000).optional(),
-    rateLimitPerMinute: z.number().int().min(1).max(100_000).optional(),
-    // The column is an int4.
-    dailyTokenLimit: z.number().int().min(1).max(INT4_MAX).optional(),
-  })
-  .strict();
-export type CreateKeyRequest = z.infer<typeof CreateKeyRequest>;
-
-export const ApiKeyInfo = z.object({
-  id: z.string(),
-  name: z.string(),
-  prefix: z.string(),
-  scopes: z.array(z.string()),
-  collections: z.array(z.string()).nullable(),
-  rateLimitPerMinute: z.number().int().nullable(),
-  dailyTokenLimit: z.number().int().nullable(),
-  createdAt: z.string(),
-  lastUsedAt: z.string().nullable(),
-  revokedAt: z.string().nullable(),
-});
-export type ApiKeyInfo = z.infer<typeof ApiKeyInfo>;
+import type { ApiKeyInfo, CreateKeyRequest, Scope } from "./schemas";
 
 /** Who is calling, once authenticated; never holds the secret. */
 export interface Principal {
@@ -53,6 +15,8 @@ export interface Principal {
   collections: readonly string[] | null;
   rateLimitPerMinute: number | null;
   dailyTokenLimit: number | null;
+  /** A publishable key's browser origins (CORS); null: not for browsers on other origins. */
+  allowedOrigins?: readonly string[] | null;
 }
 
 const KEY_PREFIX = "lore_";
@@ -65,12 +29,12 @@ function hashKey(key: string): Buffer {
 }
 
 export async function createApiKey(
-  db: LoreDb,
+  context: Pick<LoreContext, "db">,
   request: CreateKeyRequest,
 ): Promise<{ key: string; info: ApiKeyInfo }> {
   const key = `${KEY_PREFIX}${randomBytes(32).toString("base64url")}`;
   const id = newId("key");
-  const rows = await db
+  const rows = await context.db
     .insert(apiKeys)
     .values({
       id,
@@ -81,6 +45,7 @@ export async function createApiKey(
       collections: request.collections ? [...new Set(request.collections)] : null,
       rateLimitPerMinute: request.rateLimitPerMinute ?? null,
       dailyTokenLimit: request.dailyTokenLimit ?? null,
+      allowedOrigins: request.allowedOrigins ? [...new Set(request.allowedOrigins)] : null,
     })
     .onConflictDoNothing({ target: apiKeys.name })
     .returning();
@@ -89,15 +54,18 @@ export async function createApiKey(
   return { key, info: toInfo(row) };
 }
 
-export async function listApiKeys(db: LoreDb): Promise<ApiKeyInfo[]> {
-  const rows = await db.select().from(apiKeys).orderBy(desc(apiKeys.createdAt));
+export async function listApiKeys(context: Pick<LoreContext, "db">): Promise<ApiKeyInfo[]> {
+  const rows = await context.db.select().from(apiKeys).orderBy(desc(apiKeys.createdAt));
   return rows.map(toInfo);
 }
 
 /** Revokes by id or name; revoked keys stop working at once. */
-export async function revokeApiKey(db: LoreDb, idOrName: string): Promise<ApiKeyInfo> {
+export async function revokeApiKey(
+  context: Pick<LoreContext, "db">,
+  idOrName: string,
+): Promise<ApiKeyInfo> {
   const column = idOrName.startsWith("key_") ? apiKeys.id : apiKeys.name;
-  const [row] = await db
+  const [row] = await context.db
     .update(apiKeys)
     .set({ revokedAt: new Date() })
     .where(and(eq(column, idOrName), isNull(apiKeys.revokedAt)))
@@ -107,9 +75,12 @@ export async function revokeApiKey(db: LoreDb, idOrName: string): Promise<ApiKey
 }
 
 /** The principal for a presented key, or undefined; hashes are compared in constant time. */
-export async function authenticate(db: LoreDb, presented: string): Promise<Principal | undefined> {
+export async function authenticate(
+  context: Pick<LoreContext, "db">,
+  presented: string,
+): Promise<Principal | undefined> {
   if (!presented.startsWith(KEY_PREFIX) || presented.length < LOOKUP_LENGTH) return undefined;
-  const candidates = await db
+  const candidates = await context.db
     .select()
     .from(apiKeys)
     .where(and(eq(apiKeys.prefix, presented.slice(0, LOOKUP_LENGTH)), isNull(apiKeys.revokedAt)));
@@ -119,7 +90,7 @@ export async function authenticate(db: LoreDb, presented: string): Promise<Princ
   // Every request authenticates: write last_used_at at most once a minute, not on each one.
   const now = new Date();
   if (!match.lastUsedAt || now.getTime() - match.lastUsedAt.getTime() > LAST_USED_RESOLUTION_MS) {
-    await db.update(apiKeys).set({ lastUsedAt: now }).where(eq(apiKeys.id, match.id));
+    await context.db.update(apiKeys).set({ lastUsedAt: now }).where(eq(apiKeys.id, match.id));
   }
   return {
     keyId: match.id,
@@ -128,6 +99,7 @@ export async function authenticate(db: LoreDb, presented: string): Promise<Princ
     collections: match.collections,
     rateLimitPerMinute: match.rateLimitPerMinute,
     dailyTokenLimit: match.dailyTokenLimit,
+    allowedOrigins: match.allowedOrigins,
   };
 }
 
@@ -156,6 +128,7 @@ function toInfo(row: ApiKeyRow): ApiKeyInfo {
     collections: row.collections,
     rateLimitPerMinute: row.rateLimitPerMinute,
     dailyTokenLimit: row.dailyTokenLimit,
+    allowedOrigins: row.allowedOrigins,
     createdAt: row.createdAt.toISOString(),
     lastUsedAt: row.lastUsedAt?.toISOString() ?? null,
     revokedAt: row.revokedAt?.toISOString() ?? null,

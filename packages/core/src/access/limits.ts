@@ -1,6 +1,7 @@
 // Per-key request rate limits, daily token quotas and failed-auth limits, kept in Postgres so every API replica agrees.
 import { type LoreDb, queries, queryRows } from "@lore/db";
 import { sql } from "drizzle-orm";
+import type { LoreContext } from "../context";
 import { LoreError } from "../errors";
 import type { Principal } from "./api-keys";
 
@@ -52,13 +53,17 @@ async function countInWindow(
  * seconds left in the window when the key is over its limit.
  */
 export async function consumeRateLimit(
-  db: LoreDb,
+  context: Pick<LoreContext, "db">,
   principal: Principal,
   now: Date = new Date(),
 ): Promise<void> {
   const limit = principal.rateLimitPerMinute;
   if (limit === null) return;
-  const { count, retryAfterSeconds } = await countInWindow(db, `requests:${principal.keyId}`, now);
+  const { count, retryAfterSeconds } = await countInWindow(
+    context.db,
+    `requests:${principal.keyId}`,
+    now,
+  );
   if (count > limit) {
     throw new LoreError(
       "rate_limited",
@@ -73,11 +78,11 @@ export async function consumeRateLimit(
  * every replica; returns the failures so far and the seconds until the window ends.
  */
 export async function countAuthFailure(
-  db: LoreDb,
+  context: Pick<LoreContext, "db">,
   client: string,
   now: Date = new Date(),
 ): Promise<{ count: number; retryAfterSeconds: number }> {
-  return countInWindow(db, `auth-failures:${client}`, now);
+  return countInWindow(context.db, `auth-failures:${client}`, now);
 }
 
 /** Tokens held for one answer until it settles; `tokens` may be 0 (no chat model, no quota). */
@@ -96,7 +101,7 @@ export interface TokenReservation {
  * Returns undefined for keys without a quota.
  */
 export async function reserveTokens(
-  db: LoreDb,
+  context: Pick<LoreContext, "db">,
   principal: Principal,
   estimate: number,
   now: Date = new Date(),
@@ -108,7 +113,7 @@ export async function reserveTokens(
   const tokens = Math.max(0, Math.ceil(estimate));
   const reserve = () =>
     queryRows<{ count: number }>(
-      db,
+      context.db,
       sql`UPDATE rate_limits SET count = LEAST(count::bigint + ${tokens}, ${MAX_COUNT})::int
           WHERE bucket = ${bucket} AND window_start = ${dayStart.toISOString()} AND count < ${limit}
           RETURNING count`,
@@ -117,7 +122,7 @@ export async function reserveTokens(
   if (reserved.length === 0) {
     // No counter for today yet (or the quota is used up): create it from the logged usage, then try once more.
     const created = await queryRows<{ count: number }>(
-      db,
+      context.db,
       sql`INSERT INTO rate_limits (bucket, window_start, count)
           SELECT ${bucket}, ${dayStart.toISOString()},
                  LEAST(coalesce(sum(${queries.promptTokens} + ${queries.completionTokens}), 0), ${MAX_COUNT})::int
@@ -127,7 +132,7 @@ export async function reserveTokens(
           RETURNING count`,
     );
     if (created.length > 0) {
-      await db.execute(
+      await context.db.execute(
         sql`DELETE FROM rate_limits WHERE bucket = ${bucket} AND window_start < ${dayStart.toISOString()}`,
       );
     }
@@ -147,13 +152,13 @@ export async function reserveTokens(
  * the reservation was made.
  */
 export async function settleTokens(
-  db: LoreDb,
+  context: Pick<LoreContext, "db">,
   reservation: TokenReservation,
   usedTokens: number,
 ): Promise<void> {
   const delta = Math.max(0, Math.ceil(usedTokens)) - reservation.tokens;
   if (delta === 0) return;
-  await db.execute(
+  await context.db.execute(
     sql`UPDATE rate_limits
         SET count = GREATEST(0, LEAST(count::bigint + ${delta}, ${MAX_COUNT}))::int
         WHERE bucket = ${`tokens:${reservation.keyId}`} AND window_start = ${reservation.dayStart.toISOString()}`,

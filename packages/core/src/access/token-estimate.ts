@@ -1,10 +1,9 @@
 // A conservative guess of the chat tokens one answer will use, for reserving a key's token quota before asking.
 import { SYSTEM_PROMPT } from "../answering/grounded-prompt";
+import type { AskRequest } from "../answering/schemas";
 import { answeringSettings } from "../answering/settings";
+import { tokensOfChars } from "../answering/token-count";
 import type { LoreContext } from "../context";
-import type { AskRequest } from "../contract";
-
-const CHARS_PER_TOKEN = 4;
 
 /**
  * Prompt (system prompt, question, history and the full source budget) plus the longest answer;
@@ -20,9 +19,7 @@ export function estimateAskTokens(
     (total, message) => total + message.content.length,
     0,
   );
-  const textTokens = Math.ceil(
-    (SYSTEM_PROMPT.length + request.question.length + historyChars) / CHARS_PER_TOKEN,
-  );
+  const textTokens = tokensOfChars(SYSTEM_PROMPT.length + request.question.length + historyChars);
   const answer = textTokens + settings.sourceTokens + settings.maxAnswerTokens;
   const rewrite = historyChars > 0 ? textTokens + settings.maxAnswerTokens : 0;
   return answer + rewrite;

@@ -1,6 +1,7 @@
 // Usage per API key and collection over a time window, from the queries log.
-import { apiKeys, type LoreDb, queries } from "@lore/db";
+import { apiKeys, queries } from "@lore/db";
 import { eq, gte, sql } from "drizzle-orm";
+import type { LoreContext } from "../context";
 
 export interface UsageRow {
   key: string;
@@ -12,8 +13,11 @@ export interface UsageRow {
   costUsd: number;
 }
 
-export async function usageSince(db: LoreDb, since: Date): Promise<UsageRow[]> {
-  return db
+export async function usageSince(
+  context: Pick<LoreContext, "db">,
+  since: Date,
+): Promise<UsageRow[]> {
+  return context.db
     .select({
       key: sql<string>`coalesce(${apiKeys.name}, '(no key)')`,
       collection: queries.collection,

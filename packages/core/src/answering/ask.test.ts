@@ -119,7 +119,7 @@ describe("ask and search over the sample docs", () => {
   });
 
   it("answers plainly from an empty collection", async () => {
-    await ensureCollection(database.db, "empty", embedder);
+    await ensureCollection({ db: database.db, embedder }, "empty");
     const response = await ask(context, { question: "How do I deploy?", collection: "empty" });
     expect(response.abstained).toBe(true);
     expect(response.citations).toEqual([]);

@@ -1,11 +1,11 @@
 // The ask verb: rewrite a follow-up, retrieve, answer with enforced citations, log the query, time each stage.
 import type { LoreContext } from "../context";
-import type { AskRequest, AskResponse } from "../contract";
 import { newId } from "../ids";
 import { recordQuery } from "../queries/record-query";
 import { retrieve, roundMs } from "../retrieval/search";
 import { type AnswerListener, generateAnswer, UsageMeter } from "./generate-answer";
 import { rewriteQuestion } from "./rewrite-question";
+import type { AskRequest, AskResponse } from "./schemas";
 import { answeringSettings, costUsd } from "./settings";
 import { collectionTermStatistics } from "./term-statistics";
 import { preloadTokenizer, tokenCounter } from "./token-count";
@@ -126,7 +126,7 @@ export async function prepareAsk(
           : {}),
         ...(allWarnings.length > 0 ? { warnings: allWarnings } : {}),
       };
-      await recordQuery(context.db, {
+      await recordQuery(context, {
         collection: request.collection,
         question: request.question,
         response,

@@ -1,11 +1,19 @@
 // Whether the retrieved passages answer the question: rarity-weighted coverage, names and the kind of value asked for.
 import { matchTerms } from "@lore/providers";
 import type { RetrievedChunk } from "../retrieval/hybrid-search";
+import type { EvidenceThreshold } from "../settings";
+import {
+  type AnswerType,
+  answerType,
+  holdsAnswerType,
+  questionFocus,
+  STRICT_ANSWER_TYPES,
+} from "./answer-types";
 import { type EvidenceUnit, evidenceUnits } from "./evidence-units";
 import { type TermStatistics, textTermStatistics } from "./term-statistics";
 
-/** What a question asks for, when its wording says: a number, a time, a person, a place or steps. */
-export type AnswerKind = "quantity" | "time" | "person" | "place" | "steps";
+/** What a question asks for, when its wording says (see `answer-types.ts`). */
+export type AnswerKind = AnswerType;
 
 /** One section of a retrieved chunk: the span an answer is quoted from. */
 export interface Passage {
@@ -34,6 +42,11 @@ export interface QuestionProfile {
   /** Terms of names the answer's document must mention (see `questionNames`). */
   names: string[];
   kind: AnswerKind | undefined;
+  /**
+   * Term of the head of the thing a "what is the X of …" question asks about, when the collection
+   * uses the word: a passage that never names it answers about something else.
+   */
+  focus?: string;
 }
 
 export interface Evidence {
@@ -41,6 +54,13 @@ export interface Evidence {
   coverage: number;
   /** Names in the question that no document with a good passage mentions. */
   missingNames: string[];
+  /**
+   * The strict type of value asked for ("phone", "money"…) when no passage holds one: the
+   * passages tell about the subject but not the thing asked.
+   */
+  missingValue?: AnswerKind;
+  /** The term of the thing asked about ("vesting schedule" → "schedul") when no passage has it. */
+  missingFocus?: string;
   /** Whether the full-text and the vector ranking both put the best passage's chunk first. */
   agreement: boolean;
   /** Best cosine similarity of a chunk to the question (reported; the local embedder's is lexical). */
@@ -50,10 +70,7 @@ export interface Evidence {
   question: QuestionProfile;
 }
 
-export interface EvidenceThreshold {
-  /** The answer is not in the documents when the best passage's coverage is below this. */
-  minCoverage: number;
-}
+export type { EvidenceThreshold };
 
 export interface EvidenceOptions {
   /** Retrieved chunks read, best first: lower-ranked ones add more wrong candidates than answers. */
@@ -85,7 +102,12 @@ const RANK_PRIOR = 0.15;
 const COMMON_NAME_SHARE = 0.05;
 
 export function isTooWeak(evidence: Evidence, threshold: EvidenceThreshold): boolean {
-  return evidence.missingNames.length > 0 || evidence.coverage < threshold.minCoverage;
+  return (
+    evidence.missingNames.length > 0 ||
+    evidence.missingValue !== undefined ||
+    evidence.missingFocus !== undefined ||
+    evidence.coverage < threshold.minCoverage
+  );
 }
 
 export function retrievalEvidence(
@@ -133,6 +155,17 @@ export function retrievalEvidence(
   const named = scored.filter((entry) =>
     profile.names.every((name) => documentTerms.get(entry.passage.chunk.source)?.has(name)),
   );
+  // A value with a shape of its own (a phone number, a price, a version) is in the passage that
+  // answers: a passage about the subject without one does not answer ("the Dublin office's phone
+  // number" is not its opening hours).
+  const strict = profile.kind !== undefined && STRICT_ANSWER_TYPES.has(profile.kind);
+  const typed = strict ? named.filter((entry) => entry.hasKind) : named;
+  const missingValue = strict && named.length > 0 && typed.length === 0 ? profile.kind : undefined;
+  // Likewise the thing asked about: "the vesting schedule for equity grants" is not answered by a
+  // passage about equity grants that never mentions a schedule.
+  const { focus } = profile;
+  const focused = focus ? typed.filter((entry) => entry.passage.terms.has(focus)) : typed;
+  const missingFocus = focus && typed.length > 0 && focused.length === 0 ? focus : undefined;
   const missingNames =
     named.length > 0 || scored.length === 0
       ? []
@@ -142,8 +175,8 @@ export function retrievalEvidence(
   const value = (entry: ScoredPassage) =>
     entry.coverage * (entry.hasKind ? 1 : MISSING_KIND_FACTOR) +
     RANK_PRIOR / (1 + entry.passage.rank);
-  named.sort((left, right) => value(right) - value(left));
-  const best = named[0];
+  focused.sort((left, right) => value(right) - value(left));
+  const best = focused[0];
   const nearest = chunks.reduce<RetrievedChunk | undefined>(
     (found, chunk) => ((chunk.similarity ?? -1) > (found?.similarity ?? -1) ? chunk : found),
     undefined,
@@ -157,9 +190,16 @@ export function retrievalEvidence(
       ? best.coverage * (best.hasKind ? 1 : MISSING_KIND_FACTOR) + (agreement ? AGREEMENT_BONUS : 0)
       : 0,
     agreement,
-    missingNames: best ? [] : missingNames.length > 0 ? missingNames : profile.names,
+    missingNames:
+      best || missingValue || missingFocus
+        ? []
+        : missingNames.length > 0
+          ? missingNames
+          : profile.names,
+    ...(missingValue ? { missingValue } : {}),
+    ...(missingFocus ? { missingFocus } : {}),
     similarity,
-    passages: named,
+    passages: focused,
     question: profile,
   };
 }
@@ -186,7 +226,9 @@ function questionProfile(question: string, statistics: TermStatistics): Question
     weights.set(term, weight);
     if (isName && frequency <= total * COMMON_NAME_SHARE) names.push(term);
   }
-  return { terms, weights, names, kind: answerKind(question) };
+  const focus = matchTerms(questionFocus(question) ?? "")[0];
+  const known = focus !== undefined && (statistics.frequency.get(focus) ?? 0) > 0;
+  return { terms, weights, names, kind: answerType(question), ...(known ? { focus } : {}) };
 }
 
 /**
@@ -224,52 +266,11 @@ function bareWord(raw: string): string {
   return raw.replace(/^[^\p{L}\p{N}]+|[^\p{L}\p{N}]+$/gu, "");
 }
 
-const KIND_PATTERNS: readonly [AnswerKind, RegExp][] = [
-  [
-    "steps",
-    /\bhow (?:do|can|should|would|could|to) (?:i|we|you|one)?\b|\bwhat (?:are the )?steps\b|\b(?:what|which) command\b/i,
-  ],
-  [
-    "quantity",
-    /\bhow (?:many|much|long|big|large|far|old|fast|soon|quickly|often|frequently|early|late)\b|\b(?:percentage|percent|amount|number|size|price|cost|fee|rate|limit|maximum|minimum|max|min|cap|budget|stipend|allowance|discount|salary)\b/i,
-  ],
-  ["time", /\bwhen\b|\b(?:what|which) (?:day|date|time|year|month|hour|week)\b/i],
-  ["person", /\bwho(?:m|se)?\b|\bwhich (?:team|person|people|group|role)\b/i],
-  ["place", /\bwhere\b/i],
-];
-
-function answerKind(question: string): AnswerKind | undefined {
-  return KIND_PATTERNS.find(([, pattern]) => pattern.test(question))?.[0];
-}
-
-const NUMBER =
-  /\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|forty|fifty|sixty|hundred|thousand|million|billion|once|twice|half|unlimited|daily|weekly|monthly|quarterly|annually|yearly|hourly)\b/i;
-const TIME =
-  /\d|\b(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|january|february|march|april|may|june|july|august|september|october|november|december|daily|weekly|monthly|quarterly|annually|yearly|every|each|before|after|until|within|during|morning|afternoon|evening|night|noon|midnight|today|tomorrow|immediately|end of|start of|first|last)\b/i;
-const PERSON =
-  /\b(?:team|manager|lead|head|owner|engineer|officer|department|director|vp|ceo|cto|cfo|ops|group|committee|admin(?:istrator)?|staff|person|people|partner|buddy|member|support|finance|legal|security|hr)\b|\s\p{Lu}\p{Ll}+/iu;
-const PLACE =
-  /#[\w-]+|https?:\/\/|[\w-]+\/[\w-]+|\b(?:in|at|on|from|under|via|to) (?:the |your |our )?\p{Lu}|\b(?:folder|channel|page|repo(?:sitory)?|drive|site|office|directory|bucket|dashboard|console|portal|tab|menu|settings|region|file)\b/u;
-
 /** Whether a unit holds a value of the kind asked for. */
 export function holds(unit: EvidenceUnit, kind: AnswerKind | undefined): boolean {
-  switch (kind) {
-    case undefined:
-      return true;
-    case "quantity":
-      return NUMBER.test(unit.text);
-    case "time":
-      return TIME.test(unit.text);
-    case "person":
-      return PERSON.test(unit.text);
-    case "place":
-      return PLACE.test(unit.text);
-    case "steps":
-      return (
-        unit.kind !== "sentence" ||
-        /`|\b(?:run|click|choose|select|open|use|go to|enter|type)\b/i.test(unit.quote)
-      );
-  }
+  // A step list's items and code are steps whatever their wording.
+  if (kind === "steps" && unit.kind !== "sentence") return true;
+  return holdsAnswerType(kind === "steps" ? unit.quote : unit.text, kind);
 }
 
 /** A chunk's sections, each with its own units and terms, and the chunk's headings as context. */

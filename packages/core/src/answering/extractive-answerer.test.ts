@@ -151,6 +151,58 @@ describe("extractiveAnswer", () => {
     expect(asked.abstained).toBe(false);
   });
 
+  it("abstains on a near miss that lacks the value asked for: a phone number, not the hours", () => {
+    const hours = chunk(
+      "offices.md",
+      "Offices > Dublin",
+      3,
+      "The Dublin office is at 1 Grand Canal Square. The Dublin office is open 07:00 to 20:00 on working days.",
+    );
+    const stats = officeStatistics(hours);
+    const question = "What is the phone number of the Dublin office?";
+    expect(retrievalEvidence(question, [hours], stats).missingValue).toBe("phone");
+    expect(extractiveAnswer(question, [hours], { statistics: stats }).abstained).toBe(true);
+
+    const withPhone = chunk(
+      "offices.md",
+      "Offices > Dublin",
+      3,
+      "The Dublin office is at 1 Grand Canal Square. Call the Dublin office on +353 1 555 0100.",
+    );
+    const answered = extractiveAnswer(question, [withPhone], {
+      statistics: officeStatistics(withPhone),
+    });
+    expect(answered.abstained).toBe(false);
+    expect(answered.answer).toContain("+353 1 555 0100");
+  });
+
+  it("abstains when no passage names the thing asked about, only its subject", () => {
+    const offers = chunk(
+      "hiring.md",
+      "Hiring > Offers",
+      12,
+      "Every offer includes equity; the grant size for employee equity grants comes from the equity table for the level.",
+    );
+    const question = "What is the vesting schedule for employee equity grants?";
+    // "schedule" is a word of the collection (the on-call schedule), so its absence here counts.
+    const stats = officeStatistics(offers);
+    const evidence = retrievalEvidence(question, [offers], stats);
+    expect(evidence.missingFocus).toBe("schedul");
+    expect(extractiveAnswer(question, [offers], { evidence }).abstained).toBe(true);
+
+    const vesting = chunk(
+      "hiring.md",
+      "Hiring > Equity",
+      20,
+      "Employee equity grants vest over four years on a monthly schedule after a one-year cliff.",
+    );
+    const answered = extractiveAnswer(question, [offers, vesting], {
+      statistics: officeStatistics(offers, vesting),
+    });
+    expect(answered.abstained).toBe(false);
+    expect(answered.citations[0]?.heading).toBe("Hiring > Equity");
+  });
+
   it("abstains on a question unrelated to every retrieved chunk", () => {
     const draft = extractiveAnswer(
       "What is the airspeed velocity of an unladen swallow?",
@@ -212,5 +264,18 @@ function statistics() {
     "The sprint review is on Tuesdays.",
     "Expenses: the daily meal per-diem for business travel is $75 in the United States.",
     "Payroll deductions are listed on your payslip.",
+  ]);
+}
+
+/** A collection of office, hiring and on-call pages around the given chunks. */
+function officeStatistics(...chunks: RetrievedChunk[]) {
+  return textTermStatistics([
+    ...chunks.map((entry) => `${entry.title}\n${entry.heading}\n${entry.text}`),
+    "The on-call schedule rotates every Monday at 10:00.",
+    "The Portland office is open 07:00 to 19:00.",
+    "Phone support is for Enterprise customers only.",
+    "Offices are closed on public holidays.",
+    "Equity refreshers are reviewed once a year.",
+    "Sick days do not carry over.",
   ]);
 }

@@ -1,7 +1,9 @@
 // The no-LLM answerer: finds the passage that answers, quotes the sentences carrying what was asked, or abstains.
 import { matchTerms } from "@lore/providers";
-import type { Citation } from "../contract";
+import type { Citation } from "../citations/schemas";
 import type { RetrievedChunk } from "../retrieval/hybrid-search";
+import { linkAt } from "../sources/link-url";
+import { unescapeMarkdown } from "./answer-types";
 import {
   DEFAULT_EVIDENCE_OPTIONS,
   DEFAULT_EVIDENCE_THRESHOLD,
@@ -145,6 +147,7 @@ function render(passage: Passage, quoted: readonly EvidenceUnit[]): DraftAnswer 
     endLine: unit.endLine,
     snippet: unit.quote,
     score: chunk.score,
+    ...linkAt(chunk.documentUrl, unit.startLine, unit.endLine),
   }));
   const body = quoted
     .map((unit, index) => `${quote(readable(unit.text))} [${index + 1}]`)
@@ -157,7 +160,7 @@ function render(passage: Passage, quoted: readonly EvidenceUnit[]): DraftAnswer 
 
 /** Markdown escapes and inline HTML anchors ("<a name=…>") are source syntax, not answer text. */
 function readable(text: string): string {
-  return text.replace(/<\/?a\b[^>]*>/gi, "").replace(/\\([\\`*_{}[\]()#+\-.!|<>~])/g, "$1");
+  return unescapeMarkdown(text.replace(/<\/?a\b[^>]*>/gi, ""));
 }
 
 function abstain(): DraftAnswer {

@@ -1,13 +1,13 @@
 // The answer stage: the chat model over a grounded prompt, enforced citations, abstention, and the extractive fallback.
 import type { ChatModel, ChatUsage } from "@lore/providers";
 import { CitationRewriter, type EnforcedAnswer } from "../citations/enforce-citations";
-import type { AskResponse } from "../contract";
 import type { ErrorCode } from "../errors";
 import type { RetrievedChunk } from "../retrieval/hybrid-search";
+import type { AnsweringSettings } from "../settings";
 import { isTooWeak, retrievalEvidence } from "./evidence";
 import { type DraftAnswer, extractiveAnswer, NOT_FOUND_ANSWER } from "./extractive-answerer";
 import { buildGroundedPrompt, type GroundedPrompt, NO_ANSWER } from "./grounded-prompt";
-import type { AnsweringSettings } from "./settings";
+import type { AskResponse } from "./schemas";
 import type { TermStatistics } from "./term-statistics";
 import { tokenCounter } from "./token-count";
 

@@ -1,6 +1,7 @@
 // Turns a follow-up question into a standalone one from the conversation so far (one cheap model call).
 import type { ChatModel, ChatUsage } from "@lore/providers";
-import { type HistoryMessage, MAX_QUESTION_LENGTH } from "../contract";
+import { MAX_QUESTION_LENGTH } from "../retrieval/schemas";
+import type { HistoryMessage } from "./schemas";
 
 const REWRITE_PROMPT = `Rewrite the user's follow-up question as a single standalone question that can be understood without the conversation, keeping names, numbers and terms from the conversation that it refers to. Do not answer it. Reply with the question only.`;
 const REWRITE_MAX_TOKENS = 200;

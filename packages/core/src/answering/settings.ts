@@ -1,25 +1,7 @@
-// Tunables of LLM answering: prompt budget, deadline, evidence threshold and the price table for cost.
+// Defaults of LLM answering (prompt budget, deadline, evidence threshold, prices) and the cost of a call.
 import { chatModelName } from "@lore/providers";
-import { DEFAULT_MODEL_EVIDENCE_THRESHOLD, type EvidenceThreshold } from "./evidence";
-
-/** USD per million tokens. */
-export interface ChatPrice {
-  input: number;
-  output: number;
-}
-
-export interface AnsweringSettings {
-  /** Tokens of source text the prompt may hold; decides how many retrieved chunks are given. */
-  sourceTokens: number;
-  /** Most tokens the model may answer with. */
-  maxAnswerTokens: number;
-  /** The whole generation (every attempt and retry); past it the extractive answer stands in. */
-  deadlineMs: number;
-  /** Below this the model is not called and the answer abstains. */
-  evidence: EvidenceThreshold;
-  /** By model name ("gpt-4o-mini") or ChatModel id ("openai:gpt-4o-mini"); unknown models cost 0. */
-  prices: Record<string, ChatPrice>;
-}
+import type { AnsweringSettings, ChatPrice } from "../settings";
+import { DEFAULT_MODEL_EVIDENCE_THRESHOLD } from "./evidence";
 
 // List prices when written; LORE_CHAT_PRICES overrides or adds entries.
 export const DEFAULT_CHAT_PRICES: Record<string, ChatPrice> = {

@@ -11,9 +11,6 @@ export interface TermStatistics {
   frequency: ReadonlyMap<string, number>;
 }
 
-// Past this many chunks a word is common whatever the exact count: the cap bounds the index scan.
-const FREQUENCY_CAP = 5_000;
-
 export async function collectionTermStatistics(
   db: LoreDb,
   collection: string,
@@ -21,19 +18,24 @@ export async function collectionTermStatistics(
 ): Promise<TermStatistics> {
   const questionWords = [...new Set(words(question))].filter((word) => matchTerms(word).length > 0);
   if (questionWords.length === 0) return { chunks: 0, frequency: new Map() };
-  // Counted with Postgres' own stemming, the index's: close enough to weigh a term by its rarity.
+  // collection_terms holds each lexeme's exact chunk count (kept by triggers, 0006), stemmed by
+  // Postgres as the index is. A word of several lexemes ("wrap-up") is in at most as many chunks
+  // as its rarest lexeme; a stop word has none and so counts as in no chunk, as before.
   const rows = await queryRows<{ word: string; frequency: number; total: number }>(
     db,
     sql`
-    WITH target AS (SELECT id FROM collections WHERE name = ${collection})
-    SELECT w.word,
-      (SELECT count(*) FROM (
-        SELECT 1 FROM chunks c, target
-        WHERE c.collection_id = target.id AND c.search @@ plainto_tsquery('english', w.word)
-        LIMIT ${FREQUENCY_CAP}) hits)::int AS frequency,
+    WITH target AS (SELECT id FROM collections WHERE name = ${collection}),
+    lexemes AS (
+      SELECT w.word, l.lexeme
+      FROM unnest(${sql.param(questionWords)}::text[]) AS w(word)
+      LEFT JOIN LATERAL unnest(tsvector_to_array(to_tsvector('english', w.word))) AS l(lexeme)
+        ON true)
+    SELECT lexemes.word,
+      min(coalesce((SELECT sum(t.chunks) FROM collection_terms t, target
+        WHERE t.collection_id = target.id AND t.lexeme = lexemes.lexeme), 0))::int AS frequency,
       (SELECT coalesce(sum(s.chunks), 0) FROM collection_statistics s, target
         WHERE s.collection_id = target.id)::int AS total
-    FROM unnest(${sql.param(questionWords)}::text[]) AS w(word)`,
+    FROM lexemes GROUP BY lexemes.word`,
   );
   const frequency = new Map<string, number>();
   for (const row of rows) {

@@ -1,6 +1,8 @@
 // Enforces the model's [n] citations: resolves them to the prompt's sources, drops invented ones, renumbers by first use.
-import type { Citation } from "../contract";
+
 import type { RetrievedChunk } from "../retrieval/hybrid-search";
+import { linkAt } from "../sources/link-url";
+import type { Citation } from "./schemas";
 
 export interface EnforcedAnswer {
   answer: string;
@@ -108,6 +110,7 @@ function toCitation(n: number, chunk: RetrievedChunk): Citation {
     endLine: chunk.endLine,
     snippet: snippet(chunk.text),
     score: chunk.score,
+    ...linkAt(chunk.documentUrl, chunk.startLine, chunk.endLine),
   };
 }
 

@@ -1,17 +1,11 @@
 // Collection verbs: find, create on first ingest, refuse a second embedding model, list with counts.
-import {
-  collectionStatistics,
-  collections,
-  documents,
-  ensureVectorIndex,
-  type LoreDb,
-  type VectorIndexSettings,
-} from "@lore/db";
+import { collectionStatistics, collections, documents, ensureVectorIndex } from "@lore/db";
 import type { Embedder } from "@lore/providers";
 import { count, eq, sql } from "drizzle-orm";
-import { CollectionName } from "../contract";
+import type { LoreContext } from "../context";
 import { LoreError } from "../errors";
 import { newId } from "../ids";
+import { CollectionName } from "./schemas";
 
 export interface Collection {
   id: string;
@@ -25,8 +19,11 @@ export interface CollectionSummary extends Collection {
   chunks: number;
 }
 
-export async function findCollection(db: LoreDb, name: string): Promise<Collection | undefined> {
-  const [row] = await db
+export async function findCollection(
+  context: Pick<LoreContext, "db">,
+  name: string,
+): Promise<Collection | undefined> {
+  const [row] = await context.db
     .select({
       id: collections.id,
       name: collections.name,
@@ -40,33 +37,34 @@ export async function findCollection(db: LoreDb, name: string): Promise<Collecti
 
 /** The collection to search: it must exist and have been embedded by this embedder. */
 export async function requireCollection(
-  db: LoreDb,
+  context: Pick<LoreContext, "db" | "embedder">,
   name: string,
-  embedder: Embedder,
 ): Promise<Collection> {
-  const collection = await findCollection(db, name);
+  const collection = await findCollection(context, name);
   if (!collection) throw new LoreError("not_found", `Collection "${name}" does not exist.`);
-  assertSameEmbedder(collection, embedder);
+  assertSameEmbedder(collection, context.embedder);
   return collection;
 }
 
-/** The collection to ingest into, created with this embedder on first use. */
+/**
+ * The collection to ingest into, created with the context's embedder on first use; its vector
+ * index is built with the context's `vectorIndex` settings.
+ */
 export async function ensureCollection(
-  db: LoreDb,
+  context: Pick<LoreContext, "db" | "embedder" | "vectorIndex">,
   name: string,
-  embedder: Embedder,
-  vectorIndex?: Partial<VectorIndexSettings>,
 ): Promise<Collection> {
+  const { db, embedder } = context;
   if (!CollectionName.safeParse(name).success) {
     throw new LoreError(
       "invalid_request",
       `Invalid collection name "${name}": use 1-63 lowercase letters, digits, "-" or "_", starting with a letter or digit.`,
     );
   }
-  const existing = await findCollection(db, name);
+  const existing = await findCollection(context, name);
   if (existing) assertSameEmbedder(existing, embedder);
   // Also rebuilds an index a killed bulk load left dropped; a cheap look-up when it exists.
-  await ensureVectorIndex(db, embedder.dimensions, vectorIndex);
+  await ensureVectorIndex(db, embedder.dimensions, context.vectorIndex);
   if (existing) return existing;
   await db
     .insert(collections)
@@ -78,7 +76,7 @@ export async function ensureCollection(
     })
     .onConflictDoNothing({ target: collections.name });
   // Another process may have created it between the look-up and the insert.
-  const created = await findCollection(db, name);
+  const created = await findCollection(context, name);
   if (!created) throw new LoreError("internal", `Collection "${name}" could not be created.`);
   assertSameEmbedder(created, embedder);
   return created;
@@ -96,7 +94,10 @@ function assertSameEmbedder(collection: Collection, embedder: Embedder): void {
   }
 }
 
-export async function listCollections(db: LoreDb): Promise<CollectionSummary[]> {
+export async function listCollections(
+  context: Pick<LoreContext, "db">,
+): Promise<CollectionSummary[]> {
+  const { db } = context;
   const documentCounts = db
     .select({ collectionId: documents.collectionId, total: count().as("document_total") })
     .from(documents)

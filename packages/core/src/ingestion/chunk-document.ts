@@ -1,5 +1,6 @@
 // Chunks a loaded document by its syntax: markdown sections, code by language separators, PDFs page by page.
 import { RecursiveCharacterTextSplitter } from "@langchain/textsplitters";
+import { estimateTokens } from "../answering/token-count";
 import { contentHash } from "../hash";
 import { type ChunkingOptions, chunkMarkdown, type TextChunk } from "./chunk-markdown";
 import type { LoadedDocument } from "./load-folder";
@@ -53,7 +54,7 @@ async function chunkCode(text: string, options: ChunkingOptions): Promise<TextCh
           heading: "",
           startLine: lines?.from ?? 1,
           endLine: lines?.to ?? 1,
-          tokenCount: Math.ceil(piece.pageContent.length / 4),
+          tokenCount: estimateTokens(piece.pageContent),
           embedText: piece.pageContent,
           contentHash: "",
         },

@@ -1,5 +1,6 @@
 // Structure-aware chunking: sections by heading, short sibling sections packed, long ones split by @langchain/textsplitters.
 import { RecursiveCharacterTextSplitter } from "@langchain/textsplitters";
+import { estimateTokens } from "../answering/token-count";
 import { contentHash } from "../hash";
 
 export interface ChunkingOptions {
@@ -18,7 +19,7 @@ export interface TextChunk {
   /** 1-based, inclusive line range in the source file. */
   startLine: number;
   endLine: number;
-  /** Estimated (characters / 4): cheap at ingest; prompts count exactly. */
+  /** Estimated from length (estimateTokens): cheap at ingest; prompts count exactly. */
   tokenCount: number;
   /** What is embedded: heading path and text, so a chunk knows where it sits. */
   embedText: string;
@@ -174,7 +175,7 @@ export async function chunkMarkdown(
         heading,
         startLine: firstNonBlank(lines, startLine),
         endLine: section.firstLine + piece.to,
-        tokenCount: Math.ceil(piece.text.length / 4),
+        tokenCount: estimateTokens(piece.text),
         embedText,
         contentHash: contentHash(embedText),
       });

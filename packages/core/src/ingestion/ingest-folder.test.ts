@@ -12,6 +12,7 @@ import {
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { LoreContext } from "../context";
+import { deferred } from "../testing";
 import { ingestFolder } from "./ingest-folder";
 import { deleteDocument, putDocument } from "./put-document";
 import { onePagePdf } from "./test-pdf";
@@ -184,6 +185,9 @@ describe("embedding and writing in batches", () => {
     const recording = createRecordingEmbedder(createLocalEmbedder());
     let inFlight = 0;
     let mostInFlight = 0;
+    // The first requests hold until two are in flight: the overlap is built, not left to timing
+    // (a concurrency of one never opens the gate, and the test times out).
+    const twoInFlight = deferred();
     const slow: LoreContext = {
       db: database.db,
       embedder: {
@@ -191,7 +195,10 @@ describe("embedding and writing in batches", () => {
         embed: async (texts, signal) => {
           inFlight += 1;
           mostInFlight = Math.max(mostInFlight, inFlight);
-          await new Promise((resolve) => setTimeout(resolve, 20));
+          if (inFlight >= 2) twoInFlight.resolve();
+          await twoInFlight.promise;
+          // A turn of the event loop while held: a request past the limit would start here.
+          await new Promise((resolve) => setImmediate(resolve));
           inFlight -= 1;
           return recording.embed(texts, signal);
         },

@@ -17,6 +17,18 @@ export const IngestProgress = z.object({
 });
 export type IngestProgress = z.infer<typeof IngestProgress>;
 
+/** Progress before any file is done. */
+export function emptyProgress(): IngestProgress {
+  return {
+    filesSeen: 0,
+    filesProcessed: 0,
+    filesSkipped: 0,
+    filesFailed: 0,
+    chunksEmbedded: 0,
+    chunksWritten: 0,
+  };
+}
+
 export const IngestStages = z.object({
   /** Walking the folder and loading what the collection stores for it. */
   list: z.number(),

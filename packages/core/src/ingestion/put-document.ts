@@ -53,12 +53,7 @@ export async function putDocument(
   collectionName: string,
   request: PutDocumentRequest,
 ): Promise<PutDocumentResponse> {
-  const collection = await ensureCollection(
-    context.db,
-    collectionName,
-    context.embedder,
-    context.vectorIndex,
-  );
+  const collection = await ensureCollection(context, collectionName);
   const format = formatOfMimeType(request.mimeType);
   const html = format.kind === "html" ? htmlToMarkdown(request.content) : undefined;
   if (html && html.markdown.trim() === "") {
@@ -93,7 +88,7 @@ export async function deleteDocument(
   collectionName: string,
   source: string,
 ): Promise<DeleteDocumentResponse> {
-  const collection = await requireCollection(context.db, collectionName, context.embedder);
+  const collection = await requireCollection(context, collectionName);
   return context.db.transaction(async (transaction) => {
     const [document] = await transaction
       .select({ id: documents.id })

@@ -89,7 +89,7 @@ async function claimConcurrently(db: LoreDb, workers: number): Promise<ClaimedJo
   await Promise.all(
     Array.from({ length: workers }, async (_, index) => {
       for (;;) {
-        const job = await claimIngestJob(db, { workerId: `w${index}`, leaseMs: 60_000 });
+        const job = await claimIngestJob({ db }, { workerId: `w${index}`, leaseMs: 60_000 });
         if (!job) return;
         claimed.push(job);
       }
@@ -103,9 +103,9 @@ async function claimConcurrently(db: LoreDb, workers: number): Promise<ClaimedJo
  * collection runs; the second "same" job is claimable once the first has ended.
  */
 async function runsOneJobPerCollection(db: LoreDb, folder: string): Promise<void> {
-  const first = await enqueueIngestJob(db, { collection: "same", path: folder, sync: false });
-  const second = await enqueueIngestJob(db, { collection: "same", path: folder, sync: false });
-  await enqueueIngestJob(db, { collection: "other", path: folder, sync: false });
+  const first = await enqueueIngestJob({ db }, { collection: "same", path: folder, sync: false });
+  const second = await enqueueIngestJob({ db }, { collection: "same", path: folder, sync: false });
+  await enqueueIngestJob({ db }, { collection: "other", path: folder, sync: false });
   const claimed = await claimConcurrently(db, 6);
   expect(claimed.map((job) => job.collection).sort()).toEqual(["other", "same"]);
   const running = claimed.find((job) => job.collection === "same") as ClaimedJob;
@@ -116,7 +116,9 @@ async function runsOneJobPerCollection(db: LoreDb, folder: string): Promise<void
   const retaken = await claimConcurrently(db, 6);
   expect(retaken).toHaveLength(1);
   const again = retaken[0] as ClaimedJob;
-  expect(await completeIngestJob(db, again, { summary: SUMMARY, progress: PROGRESS })).toBe(true);
+  expect(await completeIngestJob({ db }, again, { summary: SUMMARY, progress: PROGRESS })).toBe(
+    true,
+  );
   const next = await claimConcurrently(db, 6);
   expect(next.map((job) => job.id)).toEqual([again.id === first.id ? second.id : first.id]);
 }
@@ -128,14 +130,18 @@ describe("the ingest job queue (node-postgres over the wire)", () => {
     for (let index = 0; index < 12; index++) {
       ids.add(
         // A collection each: one collection runs one job at a time.
-        (await enqueueIngestJob(pooled.db, { collection: `c${index}`, path: folder, sync: false }))
-          .id,
+        (
+          await enqueueIngestJob(
+            { db: pooled.db },
+            { collection: `c${index}`, path: folder, sync: false },
+          )
+        ).id,
       );
     }
     const claimed: string[] = [];
     const worker = async (workerId: string) => {
       for (;;) {
-        const job = await claimIngestJob(pooled.db, { workerId, leaseMs: 60_000 });
+        const job = await claimIngestJob({ db: pooled.db }, { workerId, leaseMs: 60_000 });
         if (!job) return;
         claimed.push(job.id);
       }
@@ -143,41 +149,54 @@ describe("the ingest job queue (node-postgres over the wire)", () => {
     await Promise.all(["w1", "w2", "w3", "w4", "w5", "w6"].map(worker));
     expect(claimed).toHaveLength(12);
     expect(new Set(claimed)).toEqual(ids);
-    const jobs = await listIngestJobs(pooled.db, { limit: 50 });
+    const jobs = await listIngestJobs({ db: pooled.db }, { limit: 50 });
     expect(jobs.every((job) => job.status === "running" && job.attempts === 1)).toBe(true);
   });
 
   it("gives a job whose lease expired to another worker; the first can no longer touch it", async () => {
     await drain();
-    const { id } = await enqueueIngestJob(pooled.db, {
-      collection: "c",
-      path: folder,
-      sync: false,
-    });
-    const first = (await claimIngestJob(pooled.db, {
-      workerId: "dead",
-      leaseMs: 60_000,
-    })) as ClaimedJob;
+    const { id } = await enqueueIngestJob(
+      { db: pooled.db },
+      {
+        collection: "c",
+        path: folder,
+        sync: false,
+      },
+    );
+    const first = (await claimIngestJob(
+      { db: pooled.db },
+      {
+        workerId: "dead",
+        leaseMs: 60_000,
+      },
+    )) as ClaimedJob;
     expect(first.id).toBe(id);
-    expect(await claimIngestJob(pooled.db, { workerId: "other", leaseMs: 60_000 })).toBeUndefined();
+    expect(
+      await claimIngestJob({ db: pooled.db }, { workerId: "other", leaseMs: 60_000 }),
+    ).toBeUndefined();
     await expireLease(pooled.db, id);
-    const second = await claimIngestJob(pooled.db, { workerId: "other", leaseMs: 60_000 });
+    const second = await claimIngestJob({ db: pooled.db }, { workerId: "other", leaseMs: 60_000 });
     expect(second).toMatchObject({ id, attempts: 2, workerId: "other" });
-    expect(await heartbeatIngestJob(pooled.db, first, { leaseMs: 1000, progress: PROGRESS })).toBe(
+    expect(
+      await heartbeatIngestJob({ db: pooled.db }, first, { leaseMs: 1000, progress: PROGRESS }),
+    ).toBe(false);
+    const summary = SUMMARY;
+    expect(await completeIngestJob({ db: pooled.db }, first, { summary, progress: PROGRESS })).toBe(
       false,
     );
-    const summary = SUMMARY;
-    expect(await completeIngestJob(pooled.db, first, { summary, progress: PROGRESS })).toBe(false);
     expect(
-      await heartbeatIngestJob(pooled.db, second as ClaimedJob, {
+      await heartbeatIngestJob({ db: pooled.db }, second as ClaimedJob, {
         leaseMs: 60_000,
         progress: PROGRESS,
       }),
     ).toBe(true);
     expect(
-      await completeIngestJob(pooled.db, second as ClaimedJob, { summary, progress: PROGRESS }),
+      await completeIngestJob({ db: pooled.db }, second as ClaimedJob, {
+        summary,
+        progress: PROGRESS,
+      }),
     ).toBe(true);
-    expect(await getIngestJob(pooled.db, id)).toMatchObject({
+    expect(await getIngestJob({ db: pooled.db }, id)).toMatchObject({
       status: "succeeded",
       attempts: 2,
       summary,
@@ -188,35 +207,47 @@ describe("the ingest job queue (node-postgres over the wire)", () => {
   it("retries with backoff, then fails with the error kept after max attempts", async () => {
     await drain();
     const { id } = await enqueueIngestJob(
-      pooled.db,
+      { db: pooled.db },
       { collection: "c", path: folder, sync: false },
       { maxAttempts: 2 },
     );
     // A long backoff, made due by SQL below: the test never waits on the clock.
     const quick = { baseDelayMs: 60_000, maxDelayMs: 60_000 };
-    const first = (await claimIngestJob(pooled.db, {
-      workerId: "w",
-      leaseMs: 60_000,
-    })) as ClaimedJob;
+    const first = (await claimIngestJob(
+      { db: pooled.db },
+      {
+        workerId: "w",
+        leaseMs: 60_000,
+      },
+    )) as ClaimedJob;
     expect(
-      await failIngestJob(pooled.db, first, {
+      await failIngestJob({ db: pooled.db }, first, {
         error: "503 from the embedder",
         retryable: true,
         retry: quick,
       }),
     ).toBe("queued");
     // Not claimable before its backoff has passed.
-    expect(await claimIngestJob(pooled.db, { workerId: "w", leaseMs: 60_000 })).toBeUndefined();
+    expect(
+      await claimIngestJob({ db: pooled.db }, { workerId: "w", leaseMs: 60_000 }),
+    ).toBeUndefined();
     await makeDue(pooled.db, id);
-    const second = (await claimIngestJob(pooled.db, {
-      workerId: "w",
-      leaseMs: 60_000,
-    })) as ClaimedJob;
+    const second = (await claimIngestJob(
+      { db: pooled.db },
+      {
+        workerId: "w",
+        leaseMs: 60_000,
+      },
+    )) as ClaimedJob;
     expect(second.attempts).toBe(2);
     expect(
-      await failIngestJob(pooled.db, second, { error: "503 again", retryable: true, retry: quick }),
+      await failIngestJob({ db: pooled.db }, second, {
+        error: "503 again",
+        retryable: true,
+        retry: quick,
+      }),
     ).toBe("failed");
-    expect(await getIngestJob(pooled.db, id)).toMatchObject({
+    expect(await getIngestJob({ db: pooled.db }, id)).toMatchObject({
       status: "failed",
       attempts: 2,
       error: "503 again",
@@ -226,14 +257,16 @@ describe("the ingest job queue (node-postgres over the wire)", () => {
   it("fails a job whose worker died on its last attempt instead of retrying it forever", async () => {
     await drain();
     const { id } = await enqueueIngestJob(
-      pooled.db,
+      { db: pooled.db },
       { collection: "c", path: folder, sync: false },
       { maxAttempts: 1 },
     );
-    await claimIngestJob(pooled.db, { workerId: "dead", leaseMs: 60_000 });
+    await claimIngestJob({ db: pooled.db }, { workerId: "dead", leaseMs: 60_000 });
     await expireLease(pooled.db, id);
-    expect(await claimIngestJob(pooled.db, { workerId: "w", leaseMs: 60_000 })).toBeUndefined();
-    expect(await getIngestJob(pooled.db, id)).toMatchObject({
+    expect(
+      await claimIngestJob({ db: pooled.db }, { workerId: "w", leaseMs: 60_000 }),
+    ).toBeUndefined();
+    expect(await getIngestJob({ db: pooled.db }, id)).toMatchObject({
       status: "failed",
       error: expect.stringMatching(/lease expired/),
     });
@@ -241,20 +274,25 @@ describe("the ingest job queue (node-postgres over the wire)", () => {
 
   /** Queues a job on collection "c" and claims it as worker "w". */
   async function queueAndClaim(): Promise<ClaimedJob> {
-    await enqueueIngestJob(pooled.db, { collection: "c", path: folder, sync: false });
-    return (await claimIngestJob(pooled.db, { workerId: "w", leaseMs: 60_000 })) as ClaimedJob;
+    await enqueueIngestJob({ db: pooled.db }, { collection: "c", path: folder, sync: false });
+    return (await claimIngestJob(
+      { db: pooled.db },
+      { workerId: "w", leaseMs: 60_000 },
+    )) as ClaimedJob;
   }
 
   it("cancels a running job: its worker's next heartbeat says stop", async () => {
     await drain();
     const job = await queueAndClaim();
     const { id } = job;
-    expect((await cancelIngestJob(pooled.db, id)).status).toBe("cancelled");
-    expect(await heartbeatIngestJob(pooled.db, job, { leaseMs: 1000, progress: PROGRESS })).toBe(
-      false,
-    );
-    await expect(cancelIngestJob(pooled.db, id)).rejects.toMatchObject({ code: "conflict" });
-    await expect(getIngestJob(pooled.db, "job_missing")).rejects.toMatchObject({
+    expect((await cancelIngestJob({ db: pooled.db }, id)).status).toBe("cancelled");
+    expect(
+      await heartbeatIngestJob({ db: pooled.db }, job, { leaseMs: 1000, progress: PROGRESS }),
+    ).toBe(false);
+    await expect(cancelIngestJob({ db: pooled.db }, id)).rejects.toMatchObject({
+      code: "conflict",
+    });
+    await expect(getIngestJob({ db: pooled.db }, "job_missing")).rejects.toMatchObject({
       code: "not_found",
     });
   });
@@ -269,8 +307,8 @@ describe("the ingest job queue (node-postgres over the wire)", () => {
     const job = await queueAndClaim();
     const { id } = job;
     const error = "invalid text: a\u0000b";
-    expect(await failIngestJob(pooled.db, job, { error, retryable: false })).toBe("failed");
-    expect(await getIngestJob(pooled.db, id)).toMatchObject({
+    expect(await failIngestJob({ db: pooled.db }, job, { error, retryable: false })).toBe("failed");
+    expect(await getIngestJob({ db: pooled.db }, id)).toMatchObject({
       status: "failed",
       error: "invalid text: ab",
     });
@@ -311,9 +349,9 @@ describe("processNextIngestJob", () => {
 
   /** Queues a job and runs it here, as a worker would; the outcome and the job as stored. */
   async function queueAndRun(request: { collection: string; path: string; sync: boolean }) {
-    const { id } = await enqueueIngestJob(context.db, request);
+    const { id } = await enqueueIngestJob(context, request);
     const outcome = await processNextIngestJob(context, { workerId: "w", leaseMs: 10_000 });
-    return { outcome, job: await getIngestJob(context.db, id) };
+    return { outcome, job: await getIngestJob(context, id) };
   }
 
   it("runs a job to success with its summary and progress saved", async () => {
@@ -331,7 +369,7 @@ describe("processNextIngestJob", () => {
 
   it("fails a job for a missing folder at once, without retrying", async () => {
     await drain();
-    const { id } = await enqueueIngestJob(context.db, {
+    const { id } = await enqueueIngestJob(context, {
       collection: "jobs",
       path: path.join(folder, "missing"),
       sync: false,
@@ -339,7 +377,7 @@ describe("processNextIngestJob", () => {
     expect(await processNextIngestJob(context, { workerId: "w", leaseMs: 10_000 })).toMatchObject({
       status: "failed",
     });
-    expect(await getIngestJob(context.db, id)).toMatchObject({
+    expect(await getIngestJob(context, id)).toMatchObject({
       status: "failed",
       attempts: 1,
       error: expect.stringMatching(/Not a folder/),
@@ -348,7 +386,7 @@ describe("processNextIngestJob", () => {
 
   it("fails at once when the collection was embedded with another model", async () => {
     await drain();
-    const { id } = await enqueueIngestJob(context.db, {
+    const { id } = await enqueueIngestJob(context, {
       collection: "jobs",
       path: folder,
       sync: false,
@@ -360,7 +398,7 @@ describe("processNextIngestJob", () => {
     expect(await processNextIngestJob(other, { workerId: "w", leaseMs: 10_000 })).toMatchObject({
       status: "failed",
     });
-    expect(await getIngestJob(context.db, id)).toMatchObject({
+    expect(await getIngestJob(context, id)).toMatchObject({
       status: "failed",
       attempts: 1,
       error: expect.stringMatching(/was embedded with local:lore-hash-v1 \(1024 dimensions\)/),
@@ -369,7 +407,7 @@ describe("processNextIngestJob", () => {
 
   it("hands the job back, attempt uncounted, when the worker stops", async () => {
     await drain();
-    const { id } = await enqueueIngestJob(context.db, {
+    const { id } = await enqueueIngestJob(context, {
       collection: "jobs",
       path: folder,
       sync: false,
@@ -425,7 +463,7 @@ describe("processNextIngestJob", () => {
 
   it("reports a lease lost before the result was saved as lost, saying so", async () => {
     await drain();
-    const { id } = await enqueueIngestJob(context.db, {
+    const { id } = await enqueueIngestJob(context, {
       collection: "jobs-lost",
       path: folder,
       sync: false,
@@ -438,7 +476,7 @@ describe("processNextIngestJob", () => {
         ...local,
         embed: async (texts, signal) => {
           await expireLease(context.db, id);
-          await claimIngestJob(context.db, { workerId: "other", leaseMs: 60_000, jobId: id });
+          await claimIngestJob(context, { workerId: "other", leaseMs: 60_000, jobId: id });
           return local.embed(texts, signal);
         },
       },
@@ -450,7 +488,7 @@ describe("processNextIngestJob", () => {
       heartbeatMs: 600_000,
     });
     expect(outcome).toMatchObject({ status: "lost", error: expect.stringMatching(/lease lost/) });
-    expect(await getIngestJob(context.db, id)).toMatchObject({
+    expect(await getIngestJob(context, id)).toMatchObject({
       status: "running",
       workerId: "other",
     });
@@ -463,25 +501,34 @@ describe("processNextIngestJob", () => {
       embedded.listen(INGEST_JOBS_CHANNEL, () => heard.push("queued")),
       embedded.listen(INGEST_JOB_ENDED_CHANNEL, () => heard.push("ended")),
     ]);
-    const succeeding = await enqueueIngestJob(embedded.db, {
-      collection: "jobs",
-      path: folder,
-      sync: false,
-    });
-    const claimed = (await claimIngestJob(embedded.db, {
-      workerId: "w",
-      leaseMs: 10_000,
-    })) as ClaimedJob;
+    const succeeding = await enqueueIngestJob(
+      { db: embedded.db },
+      {
+        collection: "jobs",
+        path: folder,
+        sync: false,
+      },
+    );
+    const claimed = (await claimIngestJob(
+      { db: embedded.db },
+      {
+        workerId: "w",
+        leaseMs: 10_000,
+      },
+    )) as ClaimedJob;
     expect(claimed.id).toBe(succeeding.id);
     await expect.poll(() => heard).toEqual(["queued"]);
-    await completeIngestJob(embedded.db, claimed, { summary: SUMMARY, progress: PROGRESS });
+    await completeIngestJob({ db: embedded.db }, claimed, { summary: SUMMARY, progress: PROGRESS });
     await expect.poll(() => heard).toEqual(["queued", "ended"]);
-    const cancelled = await enqueueIngestJob(embedded.db, {
-      collection: "jobs",
-      path: folder,
-      sync: false,
-    });
-    await cancelIngestJob(embedded.db, cancelled.id);
+    const cancelled = await enqueueIngestJob(
+      { db: embedded.db },
+      {
+        collection: "jobs",
+        path: folder,
+        sync: false,
+      },
+    );
+    await cancelIngestJob({ db: embedded.db }, cancelled.id);
     await expect.poll(() => heard).toEqual(["queued", "ended", "queued", "ended"]);
     for (const stop of unlisten) await stop();
   });

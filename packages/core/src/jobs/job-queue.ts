@@ -1,46 +1,12 @@
 // The durable ingest job queue in Postgres: enqueue, claim with a lease, heartbeat, complete, fail, cancel.
 import { ingestJobs, type LoreDb, queryRows } from "@lore/db";
 import { and, desc, eq, inArray, sql } from "drizzle-orm";
-import { z } from "zod";
-import { CollectionName } from "../contract";
+import type { LoreContext } from "../context";
 import { LoreError } from "../errors";
 import { newId } from "../ids";
 import { IngestProgress, IngestSummary } from "../ingestion/ingest-summary";
 import { cleanExtractedText } from "../ingestion/text-hygiene";
-
-export const IngestJobRequest = z
-  .object({
-    collection: CollectionName.default("default"),
-    path: z.string().min(1).max(4096),
-    sync: z.boolean().default(false),
-  })
-  .strict();
-export type IngestJobRequest = z.infer<typeof IngestJobRequest>;
-
-export const IngestJobStatus = z.enum(["queued", "running", "succeeded", "failed", "cancelled"]);
-export type IngestJobStatus = z.infer<typeof IngestJobStatus>;
-
-/** What users see of a job (API, CLI): no lease internals beyond who holds it. */
-export const IngestJobView = z.object({
-  id: z.string(),
-  collection: z.string(),
-  path: z.string(),
-  sync: z.boolean(),
-  status: IngestJobStatus,
-  attempts: z.number().int(),
-  maxAttempts: z.number().int(),
-  progress: IngestProgress.partial(),
-  summary: IngestSummary.optional(),
-  error: z.string().optional(),
-  workerId: z.string().optional(),
-  createdAt: z.string(),
-  startedAt: z.string().optional(),
-  finishedAt: z.string().optional(),
-});
-export type IngestJobView = z.infer<typeof IngestJobView>;
-
-export const IngestJobList = z.object({ jobs: z.array(IngestJobView) });
-export type IngestJobList = z.infer<typeof IngestJobList>;
+import type { IngestJobRequest, IngestJobStatus, IngestJobView } from "./schemas";
 
 export const DEFAULT_MAX_ATTEMPTS = 3;
 
@@ -61,14 +27,16 @@ export interface ClaimedJob {
   attempts: number;
   maxAttempts: number;
   workerId: string;
+  /** Set when the job is a source's sync (sources/): the processor runs that sync. */
+  sourceId?: string;
 }
 
 export async function enqueueIngestJob(
-  db: LoreDb,
+  context: Pick<LoreContext, "db">,
   request: IngestJobRequest,
   options: { maxAttempts?: number } = {},
 ): Promise<IngestJobView> {
-  const [row] = await db
+  const [row] = await context.db
     .insert(ingestJobs)
     .values({
       id: newId("job"),
@@ -79,7 +47,7 @@ export async function enqueueIngestJob(
     })
     .returning();
   if (!row) throw new LoreError("internal", "The job could not be queued.");
-  await notifyWorkers(db);
+  await notifyWorkers(context.db);
   return toView(row);
 }
 
@@ -121,12 +89,12 @@ async function notifyWaitingJobs(db: LoreDb, job: { id: string }): Promise<void>
  * sees the job another claim just started (each claim takes its snapshot after the lock).
  */
 export async function claimIngestJob(
-  db: LoreDb,
+  context: Pick<LoreContext, "db">,
   options: { workerId: string; leaseMs: number; jobId?: string },
 ): Promise<ClaimedJob | undefined> {
-  await failExhaustedJobs(db);
+  await failExhaustedJobs(context.db);
   const onlyJob = options.jobId ? sql`AND candidate.id = ${options.jobId}` : sql``;
-  const row = await db.transaction(async (transaction) => {
+  const row = await context.db.transaction(async (transaction) => {
     await transaction.execute(sql`SELECT pg_advisory_xact_lock(hashtext(${CLAIM_LOCK}))`);
     // clock_timestamp(), not now(): the transaction may have waited for the lock.
     const [claimed] = await queryRows<{
@@ -136,6 +104,7 @@ export async function claimIngestJob(
       sync: boolean;
       attempts: number;
       max_attempts: number;
+      source_id: string | null;
     }>(
       transaction,
       sql`UPDATE ingest_jobs
@@ -156,7 +125,7 @@ export async function claimIngestJob(
           ORDER BY candidate.run_after, candidate.created_at
           FOR UPDATE SKIP LOCKED
           LIMIT 1)
-        RETURNING id, collection, path, sync, attempts, max_attempts`,
+        RETURNING id, collection, path, sync, attempts, max_attempts, source_id`,
     );
     return claimed;
   });
@@ -169,6 +138,7 @@ export async function claimIngestJob(
     attempts: row.attempts,
     maxAttempts: row.max_attempts,
     workerId: options.workerId,
+    ...(row.source_id ? { sourceId: row.source_id } : {}),
   };
 }
 
@@ -188,11 +158,11 @@ async function failExhaustedJobs(db: LoreDb): Promise<void> {
  * (cancelled, or its lease expired and another worker took it): the caller must stop.
  */
 export async function heartbeatIngestJob(
-  db: LoreDb,
+  context: Pick<LoreContext, "db">,
   job: ClaimedJob,
   options: { leaseMs: number; progress: IngestProgress },
 ): Promise<boolean> {
-  const rows = await db
+  const rows = await context.db
     .update(ingestJobs)
     .set({
       leaseExpiresAt: sql`now() + make_interval(secs => ${options.leaseMs / 1000}::double precision)`,
@@ -206,11 +176,11 @@ export async function heartbeatIngestJob(
 }
 
 export async function completeIngestJob(
-  db: LoreDb,
+  context: Pick<LoreContext, "db">,
   job: ClaimedJob,
   result: { summary: IngestSummary; progress: IngestProgress },
 ): Promise<boolean> {
-  const rows = await db
+  const rows = await context.db
     .update(ingestJobs)
     .set({
       status: "succeeded",
@@ -225,8 +195,8 @@ export async function completeIngestJob(
     .where(ownedBy(job))
     .returning({ id: ingestJobs.id });
   if (rows.length > 0) {
-    await notify(db, INGEST_JOB_ENDED_CHANNEL);
-    await notifyWaitingJobs(db, job);
+    await notify(context.db, INGEST_JOB_ENDED_CHANNEL);
+    await notifyWaitingJobs(context.db, job);
   }
   return rows.length > 0;
 }
@@ -246,13 +216,13 @@ export function retryDelayMs(
  * retryable, else `failed` with the error kept.
  */
 export async function failIngestJob(
-  db: LoreDb,
+  context: Pick<LoreContext, "db">,
   job: ClaimedJob,
   failure: { error: string; retryable: boolean; retry?: RetryPolicy },
 ): Promise<IngestJobStatus> {
   const retry = failure.retryable && job.attempts < job.maxAttempts;
   const delaySeconds = retryDelayMs(job.attempts, failure.retry) / 1000;
-  const rows = await db
+  const rows = await context.db
     .update(ingestJobs)
     .set({
       status: retry ? "queued" : "failed",
@@ -267,15 +237,18 @@ export async function failIngestJob(
     })
     .where(ownedBy(job))
     .returning({ status: ingestJobs.status });
-  if (rows[0]?.status === "failed") await notify(db, INGEST_JOB_ENDED_CHANNEL);
+  if (rows[0]?.status === "failed") await notify(context.db, INGEST_JOB_ENDED_CHANNEL);
   // Failed or queued for a retry later, the collection is free: a job waiting behind it can start.
-  if (rows.length > 0) await notifyWaitingJobs(db, job);
+  if (rows.length > 0) await notifyWaitingJobs(context.db, job);
   return rows[0]?.status ?? "cancelled";
 }
 
 /** A worker stopping gracefully hands its job back at once; the interrupted attempt is not counted. */
-export async function releaseIngestJob(db: LoreDb, job: ClaimedJob): Promise<void> {
-  await db
+export async function releaseIngestJob(
+  context: Pick<LoreContext, "db">,
+  job: ClaimedJob,
+): Promise<void> {
+  await context.db
     .update(ingestJobs)
     .set({
       status: "queued",
@@ -286,12 +259,15 @@ export async function releaseIngestJob(db: LoreDb, job: ClaimedJob): Promise<voi
       updatedAt: sql`now()`,
     })
     .where(ownedBy(job));
-  await notifyWorkers(db);
+  await notifyWorkers(context.db);
 }
 
 /** Cancels a queued or running job; a running job's worker notices at its next heartbeat. */
-export async function cancelIngestJob(db: LoreDb, id: string): Promise<IngestJobView> {
-  const [row] = await db
+export async function cancelIngestJob(
+  context: Pick<LoreContext, "db">,
+  id: string,
+): Promise<IngestJobView> {
+  const [row] = await context.db
     .update(ingestJobs)
     .set({
       status: "cancelled",
@@ -303,28 +279,31 @@ export async function cancelIngestJob(db: LoreDb, id: string): Promise<IngestJob
     .where(and(eq(ingestJobs.id, id), sql`${ingestJobs.status} IN ('queued', 'running')`))
     .returning();
   if (row) {
-    await notify(db, INGEST_JOB_ENDED_CHANNEL);
-    await notifyWaitingJobs(db, row);
+    await notify(context.db, INGEST_JOB_ENDED_CHANNEL);
+    await notifyWaitingJobs(context.db, row);
     return toView(row);
   }
-  const existing = await getIngestJob(db, id);
+  const existing = await getIngestJob(context, id);
   throw new LoreError(
     "conflict",
     `Job ${id} is already ${existing.status}; it cannot be cancelled.`,
   );
 }
 
-export async function getIngestJob(db: LoreDb, id: string): Promise<IngestJobView> {
-  const [row] = await db.select().from(ingestJobs).where(eq(ingestJobs.id, id));
+export async function getIngestJob(
+  context: Pick<LoreContext, "db">,
+  id: string,
+): Promise<IngestJobView> {
+  const [row] = await context.db.select().from(ingestJobs).where(eq(ingestJobs.id, id));
   if (!row) throw new LoreError("not_found", `Job ${id} does not exist.`);
   return toView(row);
 }
 
 export async function listIngestJobs(
-  db: LoreDb,
+  context: Pick<LoreContext, "db">,
   options: { limit?: number; status?: IngestJobStatus; collections?: readonly string[] } = {},
 ): Promise<IngestJobView[]> {
-  const rows = await db
+  const rows = await context.db
     .select()
     .from(ingestJobs)
     .where(

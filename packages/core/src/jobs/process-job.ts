@@ -6,16 +6,18 @@ import type { LoreContext } from "../context";
 import { LoreError } from "../errors";
 import { type IngestFolderOptions, ingestFolder } from "../ingestion/ingest-folder";
 import type { IngestProgress } from "../ingestion/ingest-summary";
+import { runSourceSync } from "../sources/run-source-sync";
+import type { SourceSyncOptions } from "../sources/sync-options";
 import {
   type ClaimedJob,
   claimIngestJob,
   completeIngestJob,
   failIngestJob,
   heartbeatIngestJob,
-  type IngestJobStatus,
   type RetryPolicy,
   releaseIngestJob,
 } from "./job-queue";
+import type { IngestJobStatus } from "./schemas";
 
 export interface ProcessJobOptions {
   workerId: string;
@@ -32,6 +34,8 @@ export interface ProcessJobOptions {
     "include" | "exclude" | "maxFileBytes" | "concurrency" | "chunking" | "embedConcurrency"
   >;
   retry?: RetryPolicy;
+  /** Where source syncs keep their state (git clones); needed to run a source's sync job. */
+  sources?: SourceSyncOptions;
 }
 
 export interface JobOutcome {
@@ -53,7 +57,7 @@ export async function processNextIngestJob(
   options: ProcessJobOptions,
 ): Promise<JobOutcome | undefined> {
   if (options.signal?.aborted) return undefined;
-  const job = await claimIngestJob(context.db, {
+  const job = await claimIngestJob(context, {
     workerId: options.workerId,
     leaseMs: options.leaseMs,
     ...(options.jobId ? { jobId: options.jobId } : {}),
@@ -84,7 +88,7 @@ async function runClaimedJob(
     while (!controller.signal.aborted) {
       await sleep(heartbeatMs, undefined, { signal: controller.signal }).catch(() => {});
       if (controller.signal.aborted) return;
-      const owned = await heartbeatIngestJob(context.db, job, {
+      const owned = await heartbeatIngestJob(context, job, {
         leaseMs: options.leaseMs,
         progress,
       }).catch(() => true); // A database blip: the next beat tries again before the lease lapses.
@@ -97,22 +101,33 @@ async function runClaimedJob(
     const summary = await retryWhenUnreachable(
       context.db,
       () =>
-        ingestFolder(context, job.path, {
-          ...options.ingest,
-          collection: job.collection,
-          sync: job.sync,
-          signal: controller.signal,
-          onProgress: (next) => {
-            progress = next;
-          },
-        }),
+        job.sourceId
+          ? runSourceSync(context, job.sourceId, {
+              dataDir: "",
+              ...options.sources,
+              ingest: { ...options.ingest, ...options.sources?.ingest },
+              jobId: job.id,
+              signal: controller.signal,
+              onProgress: (next) => {
+                progress = next;
+              },
+            })
+          : ingestFolder(context, job.path, {
+              ...options.ingest,
+              collection: job.collection,
+              sync: job.sync,
+              signal: controller.signal,
+              onProgress: (next) => {
+                progress = next;
+              },
+            }),
       { signal: controller.signal },
     );
     controller.abort();
     await heartbeats;
     const completed = await retryWhenUnreachable(
       context.db,
-      () => completeIngestJob(context.db, job, { summary, progress }),
+      () => completeIngestJob(context, job, { summary, progress }),
       options.signal ? { signal: options.signal } : {},
     );
     if (completed) return { job, status: "succeeded" };
@@ -124,11 +139,11 @@ async function runClaimedJob(
     await heartbeats;
     if (reason instanceof LeaseLost) return { job, status: "lost", error: reason.message };
     if (options.signal?.aborted) {
-      await releaseIngestJob(context.db, job);
+      await releaseIngestJob(context, job);
       return { job, status: "queued", error: "the worker stopped; the job was handed back" };
     }
     const message = jobError(error);
-    const status = await failIngestJob(context.db, job, {
+    const status = await failIngestJob(context, job, {
       error: message,
       retryable: isRetryable(error),
       ...(options.retry ? { retry: options.retry } : {}),

@@ -3,12 +3,16 @@ import { type Database, queries, queryRows } from "@lore/db";
 import { createTestDatabase } from "@lore/db/testing";
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { AskResponse } from "../contract";
+import type { AskResponse } from "../answering/schemas";
+import type { LoreContext } from "../context";
 import { recordQuery } from "./record-query";
 
 let database: Database;
+// One context for every call, as an app has: its query log is what batches concurrent rows.
+let context: Pick<LoreContext, "db" | "caches">;
 beforeAll(async () => {
   database = await createTestDatabase();
+  context = { db: database.db };
 });
 afterAll(async () => {
   await database.close();
@@ -39,7 +43,7 @@ function response(queryId: string): AskResponse {
 }
 
 const record = (queryId: string, keyId: string | null = null) =>
-  recordQuery(database.db, {
+  recordQuery(context, {
     collection: "default",
     question: `Question ${queryId}?`,
     response: response(queryId),

@@ -1,6 +1,8 @@
 // Writes one row per answered question to the `queries` log: answer, citations, mode, timings, tokens, cost.
 import { type LoreDb, queries } from "@lore/db";
-import type { AskResponse } from "../contract";
+import type { AskResponse } from "../answering/schemas";
+import { cacheKey } from "../caches";
+import { contextCaches, type LoreContext } from "../context";
 
 export interface QueryRecord {
   collection: string;
@@ -65,15 +67,14 @@ class QueryLog {
   }
 }
 
-const queryLogs = new WeakMap<LoreDb, QueryLog>();
+const QUERY_LOG = cacheKey<QueryLog>("query log");
 
-export async function recordQuery(db: LoreDb, record: QueryRecord): Promise<void> {
+export async function recordQuery(
+  context: Pick<LoreContext, "db" | "caches">,
+  record: QueryRecord,
+): Promise<void> {
   const { response } = record;
-  let log = queryLogs.get(db);
-  if (!log) {
-    log = new QueryLog(db);
-    queryLogs.set(db, log);
-  }
+  const log = contextCaches(context).get(QUERY_LOG, () => new QueryLog(context.db));
   await log.write({
     id: response.queryId,
     collection: record.collection,

@@ -138,7 +138,7 @@ describe.each(targets)("collection statistics on $name", (target) => {
 
   it("do not change when a write transaction rolls back half-way", async () => {
     const before = await expectExact(database);
-    const collection = await findCollection(database.db, "docs");
+    const collection = await findCollection({ db: database.db }, "docs");
     if (!collection) throw new Error("collection docs is missing");
     // The shape of a document write that fails after replacing its chunks: the deletes and
     // inserts already ran their triggers when the transaction aborts.

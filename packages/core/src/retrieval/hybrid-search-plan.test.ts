@@ -10,9 +10,9 @@ import { createLocalEmbedder } from "@lore/providers";
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Collection, ensureCollection } from "../collections/collections";
-import type { SearchFilters } from "../contract";
 import { hybridSearchQuery } from "./hybrid-search";
 import { DEFAULT_RETRIEVAL } from "./retrieval-settings";
+import type { SearchFilters } from "./schemas";
 
 const DIMENSIONS = 32;
 const embedder = createLocalEmbedder({ dimensions: DIMENSIONS });
@@ -56,7 +56,7 @@ describe.skipIf(!realPostgresUrl())(realPostgresSuite("hybrid search plans"), ()
       database = await createRealTestDatabase("hybrid_plan");
       const db = database.database.db;
       for (let number = 0; number < shape.collections; number++) {
-        const created = await ensureCollection(db, `plan-${number}`, embedder);
+        const created = await ensureCollection({ db, embedder }, `plan-${number}`);
         collection ??= created;
         await db.execute(sql`
           INSERT INTO documents (id, collection_id, source, title, content_hash, mime_type, metadata)

@@ -5,12 +5,12 @@ import { createLocalEmbedder } from "@lore/providers";
 import { type SQL, sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Collection, requireCollection } from "../collections/collections";
-import type { SearchFilters } from "../contract";
 import { ingestFolder } from "../ingestion/ingest-folder";
 import { putDocument } from "../ingestion/put-document";
 import { SAMPLE_DOCS_DIR } from "../sample-docs";
 import { hybridSearch } from "./hybrid-search";
 import { DEFAULT_RETRIEVAL } from "./retrieval-settings";
+import type { SearchFilters } from "./schemas";
 
 const embedder = createLocalEmbedder();
 let database: Database;
@@ -86,7 +86,7 @@ async function referenceBm25(query: string, filters?: SearchFilters): Promise<Ma
 /** The full-text ranking hybrid search used, best first: only text weight, so it is the order. */
 async function textRanking(query: string, filters?: SearchFilters): Promise<string[]> {
   const [vector] = await embedder.embed([query]);
-  const results = await hybridSearch(database.db, collection, query, vector ?? [], {
+  const results = await hybridSearch({ db: database.db }, collection, query, vector ?? [], {
     topK: DEFAULT_RETRIEVAL.candidates,
     vectorWeight: 0,
     textWeight: 1,
@@ -116,7 +116,7 @@ beforeAll(async () => {
     content: "Deploy, deploy, deploy: roll back the deploy and restore the database backup.",
     mimeType: "text/markdown",
   });
-  collection = await requireCollection(database.db, "default", embedder);
+  collection = await requireCollection({ db: database.db, embedder }, "default");
 });
 afterAll(async () => {
   await database.close();
@@ -160,7 +160,10 @@ describe("hybrid search's fusion weights", () => {
   const query = "Willamette seats";
   const searchWith = async (weights: { vectorWeight: number; textWeight: number }) => {
     const [vector] = await embedder.embed([query]);
-    return hybridSearch(database.db, collection, query, vector ?? [], { topK: 60, ...weights });
+    return hybridSearch({ db: database.db }, collection, query, vector ?? [], {
+      topK: 60,
+      ...weights,
+    });
   };
 
   it("at vector weight 0 keep the BM25 order, then the chunks only the vector ranking found", async () => {
@@ -208,7 +211,7 @@ describe("hybrid search's full-text candidate budget", () => {
     expect(holdingAll.size).toBeGreaterThan(0);
     const everyMatch = await referenceBm25(query);
     const [vector] = await embedder.embed([query]);
-    const results = await hybridSearch(database.db, collection, query, vector ?? [], {
+    const results = await hybridSearch({ db: database.db }, collection, query, vector ?? [], {
       topK: DEFAULT_RETRIEVAL.candidates,
       vectorWeight: 0,
       textWeight: 1,
@@ -255,7 +258,7 @@ describe("hybrid search's full-text candidates between the budget and its pairs"
     expect(pairs.length).toBeGreaterThan(0);
     expect(pairs.length).toBeLessThan(everyMatch.size);
     const [vector] = await embedder.embed([query]);
-    const results = await hybridSearch(database.db, collection, query, vector ?? [], {
+    const results = await hybridSearch({ db: database.db }, collection, query, vector ?? [], {
       topK: 1000,
       candidates: 1000,
       vectorWeight: 0,

@@ -1,9 +1,11 @@
 // Hybrid retrieval: pgvector ANN (cosine) and Okapi BM25 over Postgres full-text, fused by reciprocal rank.
-import { type LoreDb, queryRows, vectorBinary, vectorCast } from "@lore/db";
+import { queryRows, vectorBinary, vectorCast } from "@lore/db";
 import { type SQL, sql } from "drizzle-orm";
 import type { Collection } from "../collections/collections";
-import type { SearchFilters } from "../contract";
-import { DEFAULT_RETRIEVAL, type RetrievalSettings } from "./retrieval-settings";
+import type { LoreContext } from "../context";
+import type { RetrievalSettings } from "../settings";
+import { DEFAULT_RETRIEVAL } from "./retrieval-settings";
+import type { SearchFilters } from "./schemas";
 
 export interface RetrievalOptions extends Partial<RetrievalSettings> {
   topK: number;
@@ -17,6 +19,8 @@ export interface RetrievedChunk {
   documentId: string;
   source: string;
   title: string;
+  /** The link back to the original (a source's sync sets it); linkAt() fills in lines. */
+  documentUrl?: string;
   heading: string;
   startLine: number;
   endLine: number;
@@ -37,13 +41,17 @@ export interface RetrievedChunk {
 export const TEXT_CANDIDATE_BUDGET = 3000;
 
 export async function hybridSearch(
-  db: LoreDb,
+  context: Pick<LoreContext, "db">,
   collection: Collection,
   query: string,
   queryVector: readonly number[],
   options: RetrievalOptions,
 ): Promise<RetrievedChunk[]> {
-  return queryRows<RetrievedChunk>(db, hybridSearchQuery(collection, query, queryVector, options));
+  const rows = await queryRows<RetrievedChunk & { documentUrl: string | null }>(
+    context.db,
+    hybridSearchQuery(collection, query, queryVector, options),
+  );
+  return rows.map(({ documentUrl, ...row }) => (documentUrl ? { ...row, documentUrl } : row));
 }
 
 /** The one statement hybridSearch runs; exported so plan checks can EXPLAIN exactly it. */
@@ -161,6 +169,7 @@ export function hybridSearchQuery(
       FROM vector_hits v FULL OUTER JOIN text_hits t ON t.id = v.id
     )
     SELECT c.id AS "chunkId", c.document_id AS "documentId", d.source, d.title, c.heading,
+      d.url AS "documentUrl",
       c.start_line AS "startLine", c.end_line AS "endLine", c.text,
       f.score::float8 AS score, f.similarity::float8 AS similarity, f.text_rank::int AS "textRank"
     FROM fused f JOIN chunks c ON c.id = f.id JOIN documents d ON d.id = c.document_id

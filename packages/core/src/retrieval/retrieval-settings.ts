@@ -1,22 +1,6 @@
 // How hybrid retrieval fuses its two rankings: defaults per embedder, overridden by configuration and per call.
 import { LoreError } from "../errors";
-
-export interface RetrievalSettings {
-  /** Candidates taken from each ranking before fusion (at least the request's topK). */
-  candidates: number;
-  /** The RRF constant k in weight / (k + rank). */
-  rrfK: number;
-  /** Weight of the vector ranking in the fusion; at 0 its chunks only follow the BM25 ones. */
-  vectorWeight: number;
-  /** Weight of the BM25 ranking in the fusion; at 0 its chunks only follow the vector ones. */
-  textWeight: number;
-  /** Okapi BM25 parameters of the full-text ranking. */
-  bm25: { k1: number; b: number };
-}
-
-export type RetrievalOverrides = Partial<Omit<RetrievalSettings, "bm25">> & {
-  bm25?: Partial<RetrievalSettings["bm25"]>;
-};
+import type { RetrievalOverrides, RetrievalSettings } from "../settings";
 
 /**
  * For embedders that carry meaning beyond shared words (OpenAI-compatible models): plain RRF

@@ -1,9 +1,12 @@
 // The search verb: embed the query and run hybrid retrieval over one collection.
+import { cacheKey } from "../caches";
 import { type Collection, requireCollection } from "../collections/collections";
-import type { LoreContext } from "../context";
-import type { SearchFilters, SearchRequest, SearchResponse } from "../contract";
+import { contextCaches, type LoreContext } from "../context";
+import type { RetrievalOverrides } from "../settings";
+import { linkAt } from "../sources/link-url";
 import { hybridSearch, type RetrievedChunk } from "./hybrid-search";
-import { type RetrievalOverrides, retrievalSettings } from "./retrieval-settings";
+import { retrievalSettings } from "./retrieval-settings";
+import type { SearchFilters, SearchRequest, SearchResponse } from "./schemas";
 
 export const DEFAULT_SEARCH_TOP_K = 10;
 
@@ -27,22 +30,27 @@ export interface Retrieval {
 // Collection rows are never updated, so a context keeps the ones it has looked up and checked,
 // saving a round trip per query. A search that finds nothing looks again, so a collection that
 // was dropped (not_found) or dropped and recreated under its name (new id) is still seen.
-const checkedCollections = new WeakMap<LoreContext, Map<string, Collection>>();
+const CHECKED_COLLECTIONS = cacheKey<Map<string, Collection>>("checked collections");
+
+/** Collections are checked against an embedder: a context copied with another one checks anew. */
+function checkedKey(context: LoreContext, name: string): string {
+  return `${context.embedder.id}/${context.embedder.dimensions}/${name}`;
+}
+
+function checkedCollections(context: LoreContext): Map<string, Collection> {
+  return contextCaches(context).get(CHECKED_COLLECTIONS, () => new Map());
+}
 
 async function checkedCollection(context: LoreContext, name: string): Promise<Collection> {
-  let checked = checkedCollections.get(context);
-  if (!checked) {
-    checked = new Map();
-    checkedCollections.set(context, checked);
-  }
-  checked.delete(name);
-  const collection = await requireCollection(context.db, name, context.embedder);
-  checked.set(name, collection);
+  const checked = checkedCollections(context);
+  checked.delete(checkedKey(context, name));
+  const collection = await requireCollection(context, name);
+  checked.set(checkedKey(context, name), collection);
   return collection;
 }
 
 export async function retrieve(context: LoreContext, input: RetrieveInput): Promise<Retrieval> {
-  const known = checkedCollections.get(context)?.get(input.collection);
+  const known = checkedCollections(context).get(checkedKey(context, input.collection));
   let collection = known ?? (await checkedCollection(context, input.collection));
   const embedStarted = performance.now();
   const settings = retrievalSettings(context.embedder.id, context.retrieval, input.retrieval);
@@ -51,7 +59,7 @@ export async function retrieve(context: LoreContext, input: RetrieveInput): Prom
   const retrieveStarted = performance.now();
   const searchIn = async (target: Collection) =>
     vector
-      ? hybridSearch(context.db, target, input.query, vector, {
+      ? hybridSearch(context, target, input.query, vector, {
           ...settings,
           topK: input.topK,
           ...(input.filters ? { filters: input.filters } : {}),
@@ -83,7 +91,12 @@ export async function search(
     ...(request.filters ? { filters: request.filters } : {}),
   });
   return {
-    results: chunks.map(({ similarity: _similarity, textRank: _textRank, ...result }) => result),
+    results: chunks.map(
+      ({ similarity: _similarity, textRank: _textRank, documentUrl, ...result }) => ({
+        ...result,
+        ...linkAt(documentUrl, result.startLine, result.endLine),
+      }),
+    ),
   };
 }
 

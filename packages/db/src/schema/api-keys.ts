@@ -13,6 +13,8 @@ export const apiKeys = pgTable("api_keys", {
   collections: text("collections").array(),
   rateLimitPerMinute: integer("rate_limit_per_minute"),
   dailyTokenLimit: integer("daily_token_limit"),
+  /** Publishable keys (the widget): browser origins that get CORS for this key; null: none. */
+  allowedOrigins: text("allowed_origins").array(),
   createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
   lastUsedAt: timestamp("last_used_at", { withTimezone: true }),
   revokedAt: timestamp("revoked_at", { withTimezone: true }),

@@ -14,6 +14,8 @@ export const documents = pgTable(
     contentHash: text("content_hash").notNull(),
     mimeType: text("mime_type").notNull(),
     metadata: jsonb("metadata").$type<Record<string, unknown>>().notNull().default({}),
+    /** The link a person can open (a source's sync sets it); `{start}`/`{end}` are a citation's lines. */
+    url: text("url"),
     createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
   },

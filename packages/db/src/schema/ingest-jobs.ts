@@ -1,5 +1,6 @@
 // Durable ingest job queue rows: claimed with FOR UPDATE SKIP LOCKED, leased, retried with backoff.
 import { boolean, index, integer, jsonb, pgTable, text, timestamp } from "drizzle-orm/pg-core";
+import { sources } from "./sources";
 
 export const INGEST_JOB_STATUSES = [
   "queued",
@@ -29,6 +30,8 @@ export const ingestJobs = pgTable(
     progress: jsonb("progress").$type<Record<string, unknown>>().notNull().default({}),
     summary: jsonb("summary").$type<Record<string, unknown>>(),
     error: text("error"),
+    /** A source's sync (sources.ts); at most one queued or running per source (a unique partial index). */
+    sourceId: text("source_id").references(() => sources.id, { onDelete: "set null" }),
     createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
     startedAt: timestamp("started_at", { withTimezone: true }),

@@ -33,5 +33,7 @@ export const queries = pgTable(
   (table) => [
     index("queries_created_idx").on(table.createdAt),
     index("queries_key_created_idx").on(table.keyId, table.createdAt),
+    // Insights (migration 0010) read one collection's window of the log.
+    index("queries_collection_created_idx").on(table.collection, table.createdAt),
   ],
 );

@@ -1,18 +1,25 @@
 // The Lore page: ask with a streamed, cited answer, and watch ingest jobs. Plain DOM; document text is only ever set as text.
+import { readEvents } from "./answer-stream.js";
+import { createAnswerRenderer } from "./markdown.js";
+import { Marked } from "./marked.js";
+import DOMPurify from "./purify.js";
+
+// Answers are markdown: rendered with marked, sanitised by DOMPurify, [n] markers as buttons.
+const answerRenderer = createAnswerRenderer({ Marked, DOMPurify });
 
 const KEY_STORAGE = "lore.apiKey";
 const JOBS_POLL_MS = 1000;
 const authRequired = document.documentElement.dataset.auth === "required";
 
 /** @param {string} id */
-function byId(id) {
+export function byId(id) {
   const element = document.getElementById(id);
   if (!element) throw new Error(`The page has no #${id}.`);
   return element;
 }
 
 /** An element with text content only: the one way document text reaches the page. */
-function element(tag, text = "", className = "") {
+export function element(tag, text = "", className = "") {
   const node = document.createElement(tag);
   if (text) node.textContent = text;
   if (className) node.className = className;
@@ -44,7 +51,7 @@ async function problemMessage(response) {
   return `The server answered with status ${response.status}.`;
 }
 
-async function api(path, init = {}) {
+export async function api(path, init = {}) {
   let response;
   try {
     response = await fetch(path, { ...init, headers: requestHeaders(init.headers) });
@@ -58,34 +65,6 @@ async function api(path, init = {}) {
     throw new RequestFailed(message);
   }
   return response;
-}
-
-/** Server-sent events from a fetch response (EventSource cannot POST). */
-async function* readEvents(response) {
-  const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
-  let buffer = "";
-  for (;;) {
-    const { value, done } = await reader.read();
-    if (done) return;
-    buffer = (buffer + value).replaceAll("\r\n", "\n");
-    let boundary = buffer.indexOf("\n\n");
-    while (boundary !== -1) {
-      const block = buffer.slice(0, boundary);
-      buffer = buffer.slice(boundary + 2);
-      boundary = buffer.indexOf("\n\n");
-      let event = "message";
-      const data = [];
-      for (const line of block.split("\n")) {
-        const colon = line.indexOf(":");
-        if (colon === 0) continue;
-        const field = colon === -1 ? line : line.slice(0, colon);
-        const value = colon === -1 ? "" : line.slice(colon + 1).replace(/^ /, "");
-        if (field === "event") event = value;
-        else if (field === "data") data.push(value);
-      }
-      if (data.length > 0) yield { event, data: data.join("\n") };
-    }
-  }
 }
 
 // ---- API key -------------------------------------------------------------------------------
@@ -163,9 +142,11 @@ function openSource(citation) {
   byId("source-title").textContent = `[${citation.n}] ${citation.title || citation.source}`;
   byId("source-heading").textContent = citation.heading || "—";
   const file = byId("source-file");
-  if (isWebAddress(citation.source)) {
+  // A source's link back (a git blob at these lines, a web page) when the document has one.
+  const href = citation.url && isWebAddress(citation.url) ? citation.url : citation.source;
+  if (isWebAddress(href)) {
     const link = element("a", citation.source);
-    link.href = citation.source;
+    link.href = href;
     link.target = "_blank";
     link.rel = "noopener noreferrer";
     file.replaceChildren(link);
@@ -185,19 +166,9 @@ function citationButton(citation) {
   return button;
 }
 
-/** The answer as text, with each `[n]` that names a citation turned into a button. */
+/** The answer as sanitised markdown, with each `[n]` that names a citation turned into a button. */
 function renderAnswer(text, citations) {
-  const byNumber = new Map(citations.map((citation) => [citation.n, citation]));
-  const parts = [];
-  let last = 0;
-  for (const match of text.matchAll(/\[(\d+)\]/g)) {
-    const citation = byNumber.get(Number(match[1]));
-    if (!citation) continue;
-    parts.push(document.createTextNode(text.slice(last, match.index)), citationButton(citation));
-    last = match.index + match[0].length;
-  }
-  parts.push(document.createTextNode(text.slice(last)));
-  byId("answer").replaceChildren(...parts);
+  byId("answer").replaceChildren(answerRenderer.render(text, citations, citationButton));
 }
 
 function renderSources(citations) {

@@ -1,4 +1,4 @@
-// Small helpers for declaring zod-openapi routes consistently.
+// The request and problem bodies of zod-openapi route declarations, declared the same way by every route.
 import type { z } from "zod";
 
 export function jsonBody<Schema extends z.ZodType>(schema: Schema) {

@@ -1,9 +1,12 @@
 // Operational counts for metrics: ingest jobs by status.
-import { ingestJobs, type LoreDb } from "@lore/db";
+import { ingestJobs } from "@lore/db";
 import { count } from "drizzle-orm";
+import type { LoreContext } from "../context";
 
-export async function jobCountsByStatus(db: LoreDb): Promise<Record<string, number>> {
-  const rows = await db
+export async function jobCountsByStatus(
+  context: Pick<LoreContext, "db">,
+): Promise<Record<string, number>> {
+  const rows = await context.db
     .select({ status: ingestJobs.status, total: count() })
     .from(ingestJobs)
     .groupBy(ingestJobs.status);

@@ -1,4 +1,4 @@
-// Helpers every command shares: resolving config with global flags, parsing input.
+// What a command reads: config with the global flags (--data-dir) on top, and its arguments through zod.
 import { type Config, type ConfigOverrides, loadConfig } from "@lore/config";
 import { LoreError } from "@lore/core";
 import type { Command } from "commander";

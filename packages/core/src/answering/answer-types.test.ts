@@ -1,0 +1,98 @@
+import { describe, expect, it } from "vitest";
+import { answerType, holdsAnswerType, questionFocus, unescapeMarkdown } from "./answer-types";
+
+describe("answerType", () => {
+  it.each([
+    ["What is the phone number of the Dublin office?", "phone"],
+    ["Which email address do I write to for payroll questions?", "email"],
+    ["What is the URL of the status page?", "url"],
+    ["What was the monthly price of the Legacy Pro plan?", "money"],
+    ["How much extra do I get paid for a week on call?", "money"],
+    ["Which Kubernetes version do the production clusters run?", "version"],
+    ["How long are logs retained?", "duration"],
+    // "how long … on full pay" asks for a duration, not the pay.
+    ["How long can someone who gives birth take off on full pay?", "duration"],
+    ["How much time off does a new parent get?", "duration"],
+    ["How many approvals does a pull request need?", "count"],
+    ["What is the maximum number of rows in a dataset?", "count"],
+    // A percentage of a salary is a share, not a sum of money.
+    ["What percentage of salary is the annual bonus?", "quantity"],
+    ["When is the fee charged?", "time"],
+    ["Who approves a restore?", "person"],
+    ["Where do I file a bug?", "place"],
+    ["How do I roll back a release?", "steps"],
+    ["What are the benefits of the debugger?", undefined],
+  ])("%s → %s", (question, type) => {
+    expect(answerType(question)).toBe(type);
+  });
+});
+
+describe("holdsAnswerType", () => {
+  it("finds a phone number only where one is written", () => {
+    expect(holdsAnswerType("Call the Dublin office on +353 1 555 0100.", "phone")).toBe(true);
+    // Opening hours have digits, but not a phone number's run of them.
+    expect(holdsAnswerType("Both offices are open 07:00 to 20:00 on working days.", "phone")).toBe(
+      false,
+    );
+  });
+
+  it("finds a price only with its currency or a stated absence of charge", () => {
+    expect(holdsAnswerType("The Growth plan is $99 per month.", "money")).toBe(true);
+    expect(holdsAnswerType("London: GBP 60 per day.", "money")).toBe(true);
+    expect(holdsAnswerType("Exports are free of charge.", "money")).toBe(true);
+    expect(holdsAnswerType("Legacy Pro is a plan we stopped selling in 2022.", "money")).toBe(
+      false,
+    );
+  });
+
+  it("reads a version through markdown escapes", () => {
+    expect(holdsAnswerType("Forecast uses TLS 1\\.2 with AWS certificates.", "version")).toBe(true);
+    expect(holdsAnswerType("Services are deployed to Kubernetes (Amazon EKS).", "version")).toBe(
+      false,
+    );
+  });
+
+  it("wants a number with a time unit for a duration", () => {
+    expect(holdsAnswerType("Logs are kept for 30 days.", "duration")).toBe(true);
+    expect(holdsAnswerType("Reply within two working hours.", "duration")).toBe(true);
+    expect(holdsAnswerType("Messages are deleted by the retention job.", "duration")).toBe(false);
+  });
+
+  it("finds an email address and a URL by their shape", () => {
+    expect(holdsAnswerType("Write to payroll@fernhill.example.com.", "email")).toBe(true);
+    expect(holdsAnswerType("Ask the payroll team.", "email")).toBe(false);
+    expect(holdsAnswerType("See https://status.example.com for incidents.", "url")).toBe(true);
+  });
+
+  it("holds for any text when no type is asked for", () => {
+    expect(holdsAnswerType("anything", undefined)).toBe(true);
+  });
+});
+
+describe("questionFocus", () => {
+  it("is the head of the thing asked about", () => {
+    expect(questionFocus("What is the vesting schedule for employee equity grants?")).toBe(
+      "schedule",
+    );
+    expect(questionFocus("Which on-call paging tool did Fernhill use before PagerDuty?")).toBe(
+      "tool",
+    );
+  });
+
+  it("is none when the head only names a kind of value, a measure or an aspect", () => {
+    expect(questionFocus("What is the maximum number of API keys a tenant can create?")).toBe(
+      undefined,
+    );
+    expect(questionFocus("What is the minimum length of passwords?")).toBe(undefined);
+    expect(questionFocus("What are the benefits of using the debugger?")).toBe(undefined);
+    expect(questionFocus("How long are logs retained?")).toBe(undefined);
+  });
+});
+
+describe("unescapeMarkdown", () => {
+  it("drops backslash escapes", () => {
+    expect(unescapeMarkdown("TLS 1\\.2 \\(default\\) costs \\$0")).toBe(
+      "TLS 1.2 (default) costs $0",
+    );
+  });
+});

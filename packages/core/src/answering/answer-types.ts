@@ -1,0 +1,146 @@
+// What type of value a question asks for (a phone number, a price, a duration…) and whether a text holds one.
+
+/**
+ * The value a question's wording asks for. The first five are "slots" with a shape of their own
+ * (`STRICT_ANSWER_TYPES`): a passage without such a value cannot answer, whatever else it shares
+ * with the question ("the phone number of the Dublin office" is not answered by its hours).
+ */
+export type AnswerType =
+  | "phone"
+  | "email"
+  | "url"
+  | "money"
+  | "version"
+  | "duration"
+  | "count"
+  | "quantity"
+  | "time"
+  | "person"
+  | "place"
+  | "steps";
+
+/** Types whose values have a shape no other text has: their absence means "not in the passage". */
+export const STRICT_ANSWER_TYPES: ReadonlySet<AnswerType> = new Set([
+  "phone",
+  "email",
+  "url",
+  "money",
+  "version",
+]);
+
+const TIME_UNIT =
+  "(?:milli)?seconds?|secs?|minutes?|mins?|hours?|hrs?|days?|nights?|weeks?|months?|quarters?|years?|yrs?|business days?|working days?|working hours?|business hours?|[smhd]\\b";
+const NUMBER_WORD =
+  "one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|forty|fifty|sixty|ninety|hundred|thousand|a|an|a few|several|half an?";
+
+// Question wording → type, most specific first: "how much does it cost" is money before quantity.
+const QUESTION_TYPES: readonly [AnswerType, RegExp][] = [
+  [
+    "steps",
+    /\bhow (?:do|can|should|would|could|to) (?:i|we|you|one)?\b|\bwhat (?:are the )?steps\b|\b(?:what|which) command\b/i,
+  ],
+  [
+    "phone",
+    /\b(?:tele)?phone(?: number)?\b|\bfax(?: number)?\b|\bnumber (?:to|do i|should i) (?:call|dial)\b/i,
+  ],
+  ["email", /\be-?mail address(?:es)?\b|\b(?:what|which)(?:'s| is| are)?(?: the| our)? e-?mail\b/i],
+  ["url", /\b(?:url|web ?site|web address|web page|homepage|link to)\b/i],
+  [
+    "version",
+    /\b(?:what|which)\b[^?]*?\bversions?\b(?! control)|\bversions? (?:of|does|do|is|are)\b[^?]*\?/i,
+  ],
+  [
+    "duration",
+    /\bhow (?:long|soon|fast|quickly|early|late)\b|\bhow much (?:time|notice|leave|time off|lead time)\b|\bhow many (?:(?:business|working|calendar) )?(?:seconds|minutes|hours|days|nights|weeks|months|years)\b|\b(?:duration|retention period|timeout|time limit|deadline)\b/i,
+  ],
+  // "what percentage of salary" asks for a share, not a sum of money.
+  ["quantity", /\bpercent(?:age)?\b|\bratio\b|\bhow many times\b/i],
+  // "when is the fee charged" asks for a time, not the fee.
+  ["time", /^(?:[^?]*[.!]\s+)?when (?:is|are|do|does|did|will|should|can|was|were)\b/i],
+  [
+    "money",
+    /\b(?:price|prices|pricing|priced|cost|costs|charge|charged|charges|fee|fees|stipend|salary|salaries|bonus|per[- ]diem)\b|\bhow much\b[^?]*\b(?:pay|paid|spend|earn|reimburs\w*|charge|get)\b/i,
+  ],
+  ["count", /\bhow many\b|\b(?:number|count) of\b/i],
+  [
+    "quantity",
+    /\bhow (?:much|big|large|far|old|often|frequently)\b|\b(?:percentage|percent|amount|size|rate|limit|maximum|minimum|max|min|cap|quota|budget|allowance|discount|threshold)\b/i,
+  ],
+  ["time", /\bwhen\b|\b(?:what|which) (?:day|date|time|year|month|hour|week(?:day)?)\b/i],
+  ["person", /\bwho(?:m|se)?\b|\bwhich (?:team|person|people|group|role)\b/i],
+  ["place", /\bwhere\b/i],
+];
+
+/** The type of value the question asks for, when its wording says. */
+export function answerType(question: string): AnswerType | undefined {
+  return QUESTION_TYPES.find(([, pattern]) => pattern.test(question))?.[0];
+}
+
+const DIGIT_OR_WORD_NUMBER = new RegExp(
+  `\\d|\\b(?:${NUMBER_WORD.replace(/\|a\|an\|a few\|several\|half an\?/, "")}|once|twice|half|dozen|unlimited|no limit|daily|weekly|monthly|quarterly|annually|yearly|hourly)\\b`,
+  "i",
+);
+
+// Value shapes: what a text holding the answer contains.
+const VALUE_SHAPES: Record<AnswerType, RegExp> = {
+  // Seven or more digits in one run of digits, spaces, dots, dashes and brackets: "+353 1 555 0100".
+  phone: /(?:\+|\b)\d(?:[\s().-]*\d){6,}\b/,
+  email: /[\w.+-]+@[\w-]+(?:\.[\w-]+)+/,
+  url: /\bhttps?:\/\/\S+|\bwww\.\S+|\b[\w-]+(?:\.[\w-]+)*\.(?:com|org|net|io|dev|app|co|aws|ie|uk)\b(?:\/\S*)?/i,
+  // A currency sign or code by a number, or a stated absence of charge.
+  money:
+    /[$€£¥₹]\s?\d|\d\s?(?:usd|eur|gbp|cad|aud|jpy|dollars?|euros?|pounds?|cents?)\b|\b(?:usd|eur|gbp|cad|aud|jpy)\s?\d|\bfree of charge\b|\bno (?:additional |extra )?(?:charge|cost|fee)\b|\bat no (?:additional |extra )?(?:charge|cost)\b|\bfree\b/i,
+  // "1.29", "v2", "version 3", "TLS 1.2".
+  version: /\bv?\d+(?:\.\d+)+\b|\bv\d+\b|\bversions? \d+/i,
+  duration: new RegExp(
+    `(?:\\d|\\b(?:${NUMBER_WORD}))[\\s-]*(?:to|-|–|or)?[\\s-]*\\d*[\\s-]*(?:${TIME_UNIT})\\b|\\b(?:immediately|same day|next (?:business |working )?day|overnight|right away|indefinitely|forever|permanently|instantly|in real time)\\b|\\b\\d{1,2}:\\d{2}\\b`,
+    "i",
+  ),
+  count: DIGIT_OR_WORD_NUMBER,
+  quantity: DIGIT_OR_WORD_NUMBER,
+  time: /\d|\b(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|weekday|weekend|january|february|march|april|may|june|july|august|september|october|november|december|daily|weekly|monthly|quarterly|annually|yearly|every|each|before|after|until|within|during|morning|afternoon|evening|night|noon|midnight|today|tomorrow|immediately|end of|start of|first|last)\b/i,
+  person:
+    /\b(?:team|manager|lead|head|owner|engineer|officer|department|director|vp|ceo|cto|cfo|ops|group|committee|admin(?:istrator)?|staff|person|people|partner|buddy|member|support|finance|legal|security|hr|user|customer|account|role|principal)s?\b|\s\p{Lu}\p{Ll}+/iu,
+  place:
+    /#[\w-]+|https?:\/\/|[\w-]+\/[\w-]+|\b(?:in|at|on|from|under|via|to) (?:the |your |our )?\p{Lu}|\b(?:folder|channel|page|repo(?:sitory)?|drive|site|office|directory|bucket|dashboard|console|portal|tab|menu|settings|region|file|pane|section|project|board|queue)\b/u,
+  steps: /`|\b(?:run|click|choose|select|open|use|go to|enter|type|call|create|add|set)\b/i,
+};
+
+/** Whether the text holds a value of the type (any text does when no type is asked for). */
+export function holdsAnswerType(text: string, type: AnswerType | undefined): boolean {
+  return type === undefined || VALUE_SHAPES[type].test(unescapeMarkdown(text));
+}
+
+/** Markdown's backslash escapes removed ("TLS 1\\.2" → "TLS 1.2"): the text as it reads. */
+export function unescapeMarkdown(text: string): string {
+  return text.replace(/\\([\\`*_{}[\]()#+\-.!|<>~$])/g, "$1");
+}
+
+// "What is the <focus> of …": the phrase between the question word and the first preposition or verb.
+const FOCUS =
+  /\b(?:what|which)(?:'s| is| are| was| were)? (?:the |an? )?((?:[\w-]+ ){0,3}?[\w-]+?)(?= (?:of|for|in|on|at|to|from|with|by|that|which|do|does|did|is|are|was|were|can|could|should|will|would|used|per|i|you|we|they)\b|\?)/i;
+/** Heads that name a kind of value, not a subject: the answer type already stands for them. */
+const GENERIC_HEADS = new Set(
+  [
+    // kinds of value
+    "number numbers name names type types kind kinds value values amount maximum minimum max min",
+    "size limit count total price cost fee rate percentage version versions date dates day time",
+    // measures: the answer states the measure, seldom its name
+    "length duration period width height weight capacity speed frequency",
+    // descriptive aspects: the answer describes them without naming them
+    "benefits benefit advantages advantage difference differences reason reasons purpose use uses",
+    "way ways thing things one ones do can",
+  ]
+    .join(" ")
+    .split(" "),
+);
+
+/**
+ * The head word of the thing a "what/which is the X of …" question asks about ("vesting schedule"
+ * → "schedule"), unless it only names a kind of value ("maximum number", "price").
+ */
+export function questionFocus(question: string): string | undefined {
+  const phrase = FOCUS.exec(question)?.[1];
+  const head = phrase?.split(" ").at(-1)?.toLowerCase();
+  return head && !GENERIC_HEADS.has(head) ? head : undefined;
+}

@@ -1,0 +1,96 @@
+// The bulk-load index plan: a load large enough drops the HNSW (and full-text GIN) index and builds it once after its last write.
+import {
+  DEFAULT_VECTOR_INDEX,
+  dropFullTextIndex,
+  dropVectorIndex,
+  ensureFullTextIndex,
+  ensureVectorIndex,
+  type LoreDb,
+  queryRows,
+} from "@lore/db";
+import { sql } from "drizzle-orm";
+import type { Collection } from "../collections/collections";
+import type { LoreContext } from "../context";
+import { isChanged, type PreparedDocument } from "./prepare-document";
+
+export const DEFAULT_BULK_INDEX_MIN_CHUNKS = 1000;
+
+/** Rebuilds the full-text index if an earlier bulk load died between dropping and building it. */
+export async function restoreFullTextIndex(context: LoreContext): Promise<void> {
+  await ensureFullTextIndex(context.db, buildMemoryMb(context));
+}
+
+/**
+ * Decides, at the first batch that writes chunks, whether this ingest is a bulk load: then the
+ * HNSW index of the collection's dimension is dropped and built once after the last write.
+ */
+export class BulkIndexPlan {
+  private decided = false;
+  private deferred = false;
+  private fullTextDeferred = false;
+
+  constructor(
+    private readonly context: LoreContext,
+    private readonly collection: Collection,
+    private readonly options: { minChunks: number; newSources: number },
+  ) {}
+
+  async beforeWrite(prepared: readonly PreparedDocument[]): Promise<void> {
+    if (this.decided) return;
+    const changed = prepared.filter(isChanged);
+    if (changed.length === 0) return;
+    this.decided = true;
+    const perDocument =
+      changed.reduce((total, document) => total + document.pieces.length, 0) / changed.length;
+    const expected = Math.round(perDocument * Math.max(this.options.newSources, changed.length));
+    if (expected < this.options.minChunks) return;
+    const { db } = this.context;
+    if ((await storedChunks(db, expected)) <= expected) {
+      await dropFullTextIndex(db);
+      this.fullTextDeferred = true;
+    }
+    const dimensions = this.collection.embeddingDimensions;
+    if ((await indexedVectors(db, dimensions, expected)) > expected) return;
+    await dropVectorIndex(db, dimensions);
+    this.deferred = true;
+  }
+
+  async afterWrites(): Promise<void> {
+    if (this.fullTextDeferred) {
+      this.fullTextDeferred = false;
+      await ensureFullTextIndex(this.context.db, buildMemoryMb(this.context));
+    }
+    if (!this.deferred) return;
+    this.deferred = false;
+    await ensureVectorIndex(
+      this.context.db,
+      this.collection.embeddingDimensions,
+      this.context.vectorIndex,
+    );
+  }
+}
+
+/** The memory an index build may use (LORE_HNSW_BUILD_MEMORY_MB serves the GIN build too). */
+function buildMemoryMb(context: LoreContext): number {
+  return context.vectorIndex?.buildMemoryMb ?? DEFAULT_VECTOR_INDEX.buildMemoryMb;
+}
+
+/** All chunks of every collection, counted up to `cap` + 1: what the GIN index holds. */
+async function storedChunks(db: LoreDb, cap: number): Promise<number> {
+  const [row] = await queryRows<{ total: number }>(
+    db,
+    sql`SELECT count(*)::int AS total FROM (SELECT 1 FROM chunks LIMIT ${cap + 1}) capped`,
+  );
+  return row?.total ?? 0;
+}
+
+/** Chunks stored with this embedding dimension, counted up to `cap` + 1 (enough to compare). */
+async function indexedVectors(db: LoreDb, dimensions: number, cap: number): Promise<number> {
+  const [row] = await queryRows<{ total: number }>(
+    db,
+    sql`SELECT count(*)::int AS total FROM (
+      SELECT 1 FROM chunks c JOIN collections k ON k.id = c.collection_id
+      WHERE k.embedding_dimensions = ${dimensions} LIMIT ${cap + 1}) capped`,
+  );
+  return row?.total ?? 0;
+}
