@@ -12,12 +12,18 @@ import { resolveConfig } from "./command-input";
 export type { Database };
 
 export async function openMigratedDatabase(config: Config): Promise<Database> {
-  const database = await openDatabase(
-    config.databaseUrl
-      ? { kind: "postgres", url: config.databaseUrl, poolSize: config.databasePoolSize }
-      : { kind: "pglite", dataDir: config.dataDir },
-    config.hnswEfSearch === undefined ? {} : { hnswEfSearch: config.hnswEfSearch },
+  return migrated(
+    await openDatabase(
+      config.databaseUrl
+        ? { kind: "postgres", url: config.databaseUrl, poolSize: config.databasePoolSize }
+        : { kind: "pglite", dataDir: config.dataDir },
+      config.hnswEfSearch === undefined ? {} : { hnswEfSearch: config.hnswEfSearch },
+    ),
   );
+}
+
+/** The database brought up to date, or closed when that fails. */
+async function migrated(database: Database): Promise<Database> {
   try {
     await migrate(database);
     return database;
@@ -42,14 +48,7 @@ export async function withDatabase<T>(
 
 /** A throwaway in-memory database, migrated, from the cached template (no initdb). */
 export async function openScratchDatabase(): Promise<Database> {
-  const database = await openDatabase({ kind: "pglite-memory", template: true });
-  try {
-    await migrate(database);
-    return database;
-  } catch (error) {
-    await database.close();
-    throw error;
-  }
+  return migrated(await openDatabase({ kind: "pglite-memory", template: true }));
 }
 
 /** Makes (if missing) the template new embedded data directories start from; returns its file. */

@@ -5,7 +5,7 @@ import { ProviderError } from "@lore/providers";
 import type { LoreContext } from "../context";
 import { LoreError } from "../errors";
 import { type IngestFolderOptions, ingestFolder } from "../ingestion/ingest-folder";
-import type { IngestProgress } from "../ingestion/ingest-summary";
+import { emptyProgress, type IngestProgress } from "../ingestion/ingest-summary";
 import { runSourceSync } from "../sources/run-source-sync";
 import type { SourceSyncOptions } from "../sources/sync-options";
 import {
@@ -75,14 +75,7 @@ async function runClaimedJob(
   const stop = () => controller.abort(options.signal?.reason);
   options.signal?.addEventListener("abort", stop, { once: true });
   if (options.signal?.aborted) stop();
-  let progress: IngestProgress = {
-    filesSeen: 0,
-    filesProcessed: 0,
-    filesSkipped: 0,
-    filesFailed: 0,
-    chunksEmbedded: 0,
-    chunksWritten: 0,
-  };
+  let progress: IngestProgress = emptyProgress();
   const heartbeatMs = Math.min(options.heartbeatMs ?? 1000, options.leaseMs / 3);
   const heartbeats = (async () => {
     while (!controller.signal.aborted) {
