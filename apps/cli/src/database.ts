@@ -4,7 +4,7 @@
 // commands that only touch the database (queueing an ingest job, stats, keys, migrate) never
 // load the providers.
 import type { Config } from "@lore/config";
-import { type Database, loadTemplate, migrate, openDatabase, templateFile } from "@lore/db";
+import { type Database, migrate, openDatabase } from "@lore/db";
 import type { Command } from "commander";
 import { resolveConfig } from "./command-input";
 
@@ -53,6 +53,8 @@ export async function openScratchDatabase(): Promise<Database> {
 
 /** Makes (if missing) the template new embedded data directories start from; returns its file. */
 export async function cacheEmbeddedTemplate(): Promise<string> {
+  // Imported on demand, so PGlite stays out of the commands that only talk to a server.
+  const { loadTemplate, templateFile } = await import("@lore/db/template");
   await loadTemplate();
   return templateFile();
 }

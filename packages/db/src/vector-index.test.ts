@@ -23,10 +23,11 @@ async function efSearch(opened: Database): Promise<number> {
 
 describe("HNSW session settings", () => {
   it("searches with the measured ef_search by default, and with the configured one when given", async () => {
-    database = await openDatabase({ kind: "pglite-memory" });
+    // From the cached template, as in createTestDatabase: a fresh initdb costs seconds each.
+    database = await openDatabase({ kind: "pglite-memory", template: true });
     expect(await efSearch(database)).toBe(DEFAULT_HNSW_EF_SEARCH);
     await database.close();
-    database = await openDatabase({ kind: "pglite-memory" }, { hnswEfSearch: 250 });
+    database = await openDatabase({ kind: "pglite-memory", template: true }, { hnswEfSearch: 250 });
     expect(await efSearch(database)).toBe(250);
   });
 
