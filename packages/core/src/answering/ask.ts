@@ -84,7 +84,7 @@ export async function prepareAsk(
   // How rare the question's words are weighs the evidence; with nothing retrieved it is moot.
   const statistics =
     retrieval.chunks.length > 0
-      ? await collectionTermStatistics(context.db, request.collection, question)
+      ? await collectionTermStatistics(context, request.collection, question)
       : undefined;
 
   return {

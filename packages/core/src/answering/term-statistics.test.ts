@@ -38,7 +38,7 @@ afterAll(async () => {
 describe("collectionTermStatistics", () => {
   it("counts every chunk holding a word, past any cap, in the asked collection only", async () => {
     const statistics = await collectionTermStatistics(
-      database.db,
+      database,
       "big",
       "Who runs the wrap-up after a deploy?",
     );
@@ -52,7 +52,7 @@ describe("collectionTermStatistics", () => {
   });
 
   it("knows an unknown collection has no chunks", async () => {
-    const statistics = await collectionTermStatistics(database.db, "missing", "deploy");
+    const statistics = await collectionTermStatistics(database, "missing", "deploy");
     expect(statistics.chunks).toBe(0);
     expect(statistics.frequency.get("deploy") ?? 0).toBe(0);
   });

@@ -1,7 +1,8 @@
 // How rare each of a question's words is in a collection: the weights of the answer evidence.
-import { type LoreDb, queryRows } from "@lore/db";
+import { queryRows } from "@lore/db";
 import { matchTerms, words } from "@lore/providers";
 import { sql } from "drizzle-orm";
+import type { LoreContext } from "../context";
 
 /** Chunk counts of a question's terms in one collection, from the full-text index. */
 export interface TermStatistics {
@@ -12,7 +13,7 @@ export interface TermStatistics {
 }
 
 export async function collectionTermStatistics(
-  db: LoreDb,
+  context: Pick<LoreContext, "db">,
   collection: string,
   question: string,
 ): Promise<TermStatistics> {
@@ -22,7 +23,7 @@ export async function collectionTermStatistics(
   // Postgres as the index is. A word of several lexemes ("wrap-up") is in at most as many chunks
   // as its rarest lexeme; a stop word has none and so counts as in no chunk, as before.
   const rows = await queryRows<{ word: string; frequency: number; total: number }>(
-    db,
+    context.db,
     sql`
     WITH target AS (SELECT id FROM collections WHERE name = ${collection}),
     lexemes AS (
