@@ -1,6 +1,7 @@
-// Vitest global set-up: points the real-Postgres suites at ../shared/postgres/start's server when it is here.
+// Vitest global set-up: brings the bundled CLI up to date, and points the real-Postgres suites at ../shared/postgres/start's server when it is here.
 import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
+import { LORE_BIN } from "./apps/cli/src/cli-testing";
 import { SHARED_POSTGRES_START, TEST_DATABASE_URL_VARIABLE } from "./packages/db/src/real-postgres";
 
 /**
@@ -10,6 +11,13 @@ import { SHARED_POSTGRES_START, TEST_DATABASE_URL_VARIABLE } from "./packages/db
  * either, the real-Postgres suites skip and say why. Forks read process.env after this runs.
  */
 export default function setup(): void {
+  // Test files run `lore` from its bundle (apps/cli/src/cli-testing.ts), which rebuilds itself when
+  // a source changed: done once here, so files starting together never race to rebuild it.
+  execFileSync(process.execPath, [LORE_BIN, "--help"], { stdio: "ignore", timeout: 300_000 });
+  startSharedPostgres();
+}
+
+function startSharedPostgres(): void {
   if (process.env[TEST_DATABASE_URL_VARIABLE] !== undefined) return;
   if (!existsSync(SHARED_POSTGRES_START) || process.getuid?.() !== 0) return;
   try {

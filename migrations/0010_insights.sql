@@ -14,3 +14,8 @@ CREATE INDEX IF NOT EXISTS "insight_gap_resolutions_collection_idx" ON "insight_
 CREATE INDEX IF NOT EXISTS "queries_collection_created_idx" ON "queries" USING btree ("collection","created_at");
 --> statement-breakpoint
 CREATE INDEX IF NOT EXISTS "feedback_query_idx" ON "feedback" USING btree ("query_id");
+--> statement-breakpoint
+-- The gaps read only a collection's refused and fallback asks in a window: a quarter of the log
+-- or less. The predicate is the one packages/core/src/insights/gaps.ts writes, so the planner
+-- can prove it.
+CREATE INDEX IF NOT EXISTS "queries_failed_collection_created_idx" ON "queries" USING btree ("collection","created_at") WHERE ("abstained" OR "mode" = 'extractive-fallback');

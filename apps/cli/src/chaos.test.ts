@@ -3,7 +3,6 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { enqueueIngestJob, getIngestJob, type IngestJobView, ingestFolder } from "@lore/core";
 import { pollUntil } from "@lore/core/testing";
 import {
@@ -25,9 +24,7 @@ import {
 import { createLocalEmbedder } from "@lore/providers";
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-
-const MAIN = fileURLToPath(new URL("./main.ts", import.meta.url));
-const TSX_LOADER = import.meta.resolve("tsx");
+import { loreCommand } from "./cli-testing";
 
 // Issue 13's bar: 10 rounds of pg_terminate_backend and 2 restarts, back within 5 s each time.
 const TERMINATE_ROUNDS = 10;
@@ -58,7 +55,7 @@ interface Load {
 }
 
 function startLore(name: string, args: string[], env: Record<string, string>): LoreProcess {
-  const child = spawn(process.execPath, ["--import", TSX_LOADER, MAIN, ...args], {
+  const child = spawn(...loreCommand(args), {
     env,
     stdio: ["ignore", "pipe", "pipe"],
   });

@@ -3,20 +3,21 @@ import { once } from "node:events";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { AskResponse } from "@lore/core";
 import { createTestDatabase, serveOverWire } from "@lore/db/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { loreCommand } from "./cli-testing";
 
 const run = promisify(execFile);
-const MAIN = fileURLToPath(new URL("./main.ts", import.meta.url));
-const TSX = fileURLToPath(new URL("../node_modules/.bin/tsx", import.meta.url));
+// Each test runs several `lore` processes (tsx start-up, migrations, an ingest): on a loaded
+// 2-core machine that takes minutes, not the default 60 s. Outcomes are still their results.
+const PROCESS_TEST_MS = 240_000;
 
 function lore(args: string[], env: Record<string, string>) {
-  return run(TSX, [MAIN, ...args], {
+  return run(...loreCommand(args), {
     env: { ...process.env, LORE_LOG_LEVEL: "warn", ...env },
-    timeout: 90_000,
+    timeout: PROCESS_TEST_MS,
   });
 }
 
@@ -45,7 +46,7 @@ afterAll(async () => {
   await rm(folder, { recursive: true, force: true });
 });
 
-describe("lore CLI, embedded mode", () => {
+describe("lore CLI, embedded mode", { timeout: PROCESS_TEST_MS }, () => {
   let dataDir: string;
   let server: ChildProcess | undefined;
   beforeAll(async () => {
@@ -64,7 +65,7 @@ describe("lore CLI, embedded mode", () => {
       documents: { added: 2, updated: 0, unchanged: 0, deleted: 0 },
     });
 
-    const child = spawn(TSX, [MAIN, "serve", "--port", "0"], {
+    const child = spawn(...loreCommand(["serve", "--port", "0"]), {
       env: { ...process.env, ...env, LORE_LOG_LEVEL: "info" },
       stdio: ["ignore", "pipe", "pipe"],
     });
@@ -132,7 +133,9 @@ describe("lore CLI, embedded mode", () => {
   });
 });
 
-describe("lore CLI, server mode over the Postgres wire protocol", () => {
+describe("lore CLI, server mode over the Postgres wire protocol", {
+  timeout: PROCESS_TEST_MS,
+}, () => {
   const cleanups: (() => Promise<void>)[] = [];
   let env: Record<string, string>;
   beforeAll(async () => {
@@ -150,7 +153,7 @@ describe("lore CLI, server mode over the Postgres wire protocol", () => {
     const migrated = await lore(["migrate"], env);
     expect(migrated.stdout).toMatch(/up to date/);
     // In server mode `lore ingest` queues a job and waits for a `lore worker` to run it.
-    const worker = spawn(TSX, [MAIN, "worker"], {
+    const worker = spawn(...loreCommand(["worker"]), {
       env: { ...process.env, LORE_LOG_LEVEL: "warn", ...env },
       stdio: "ignore",
     });

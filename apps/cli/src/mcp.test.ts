@@ -2,16 +2,13 @@
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { AskResponse, ingestFolder, SearchResponse } from "@lore/core";
 import { createTestDatabase, serveOverWire } from "@lore/db/testing";
 import { createLocalEmbedder } from "@lore/providers";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-
-const MAIN = fileURLToPath(new URL("./main.ts", import.meta.url));
-const TSX = fileURLToPath(new URL("../node_modules/.bin/tsx", import.meta.url));
+import { LORE_BIN } from "./cli-testing";
 
 describe("lore mcp (stdio)", () => {
   let folder: string;
@@ -47,7 +44,9 @@ describe("lore mcp (stdio)", () => {
 
   it("lists every tool and answers search and ask with citations", async () => {
     client = new Client({ name: "lore-stdio-test", version: "1.0.0" });
-    await client.connect(new StdioClientTransport({ command: TSX, args: [MAIN, "mcp"], env }));
+    await client.connect(
+      new StdioClientTransport({ command: process.execPath, args: [LORE_BIN, "mcp"], env }),
+    );
     const tools = (await client.listTools()).tools.map((tool) => tool.name).sort();
     expect(tools).toEqual(["ask", "list_collections", "search"]);
     const searched = await client.callTool({

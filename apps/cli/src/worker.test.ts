@@ -3,7 +3,6 @@ import { once } from "node:events";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { getIngestJob, type IngestJobView, ingestFolder } from "@lore/core";
 import { pollUntil } from "@lore/core/testing";
@@ -13,12 +12,10 @@ import { type FakeOpenAI, startFakeOpenAI } from "@lore/fake-openai";
 import { createOpenAIEmbedder } from "@lore/providers";
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { loreCommand } from "./cli-testing";
 import { readServerFile } from "./server-file";
 
 const run = promisify(execFile);
-const MAIN = fileURLToPath(new URL("./main.ts", import.meta.url));
-const TSX = fileURLToPath(new URL("../node_modules/.bin/tsx", import.meta.url));
-const TSX_LOADER = import.meta.resolve("tsx");
 // Each test starts several `lore` processes, each compiling TypeScript as it starts: on a loaded
 // two-core machine that alone can take a minute. The outcome is decided by polling, never by this.
 const PROCESS_TEST_MS = 240_000;
@@ -27,15 +24,15 @@ let env: Record<string, string>;
 const children = new Set<ChildProcess>();
 
 function lore(args: string[], extra: Record<string, string> = {}) {
-  return run(TSX, [MAIN, ...args], {
+  return run(...loreCommand(args), {
     env: { ...process.env, LORE_LOG_LEVEL: "warn", ...env, ...extra },
     timeout: 90_000,
   });
 }
 
-// Node itself with tsx as a loader (not the tsx wrapper, whose child a SIGKILL would not reach).
+// Node itself running the bundle (no wrapper process a SIGKILL would stop short of).
 function startLore(args: string[], extra: Record<string, string> = {}): ChildProcess {
-  const child = spawn(process.execPath, ["--import", TSX_LOADER, MAIN, ...args], {
+  const child = spawn(...loreCommand(args), {
     env: { ...process.env, LORE_LOG_LEVEL: "info", ...env, ...extra },
     stdio: ["ignore", "pipe", "pipe"],
   });

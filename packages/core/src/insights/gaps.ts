@@ -2,7 +2,7 @@
 import { createHash } from "node:crypto";
 import { insightGapResolutions, queryRows } from "@lore/db";
 import type { Embedder } from "@lore/providers";
-import { sql } from "drizzle-orm";
+import { type SQL, sql } from "drizzle-orm";
 import { cacheKey } from "../caches";
 import { contextCaches, type LoreContext } from "../context";
 import { LoreError } from "../errors";
@@ -33,9 +33,21 @@ const QUESTIONS_PER_GAP = 10;
 
 /** Case and spacing do not make a different question. */
 const NORMALISED = sql.raw(`lower(regexp_replace(btrim(q.question), '\\s+', ' ', 'g'))`);
-const FAILED = sql.raw(
-  `(q.abstained OR q.mode = 'extractive-fallback' OR EXISTS (SELECT 1 FROM feedback f WHERE f.query_id = q.id AND f.rating = 'down'))`,
-);
+/** Matches the predicate of the partial index queries_failed_collection_created_idx (0010). */
+const FAILED_OUTCOME = sql.raw(`(q.abstained OR q.mode = 'extractive-fallback')`);
+
+/**
+ * The window's failed asks: refused or fallback rows through their partial index, plus the other
+ * rows voted down, found by id, so the window's answered asks are never read. The two halves are
+ * disjoint: no ask is counted twice.
+ */
+function failedAsks(window: SQL): SQL {
+  const columns = sql.raw("q.id, q.question, q.abstained, q.mode, q.citations, q.created_at");
+  return sql`(SELECT ${columns} FROM queries q WHERE ${window} AND ${FAILED_OUTCOME}
+    UNION ALL
+    SELECT ${columns} FROM queries q WHERE ${window} AND NOT ${FAILED_OUTCOME}
+      AND q.id = ANY (ARRAY(SELECT f.query_id FROM feedback f WHERE f.rating = 'down')))`;
+}
 
 interface QuestionRow {
   text: string;
@@ -119,22 +131,30 @@ async function groupFailedQuestions(
   since: Date,
 ): Promise<{ groups: GroupedGap[]; failedAsks: number; distinct: number }> {
   const window = sql`q.collection = ${collection} AND q.created_at >= ${since.toISOString()}`;
+  const failed = failedAsks(window);
   const { questions, cited } = await reportTransaction(context.db, async (transaction) => ({
+    // Counted per exact text first, then normalised: the regexp runs once per distinct text,
+    // not once per ask.
     questions: await queryRows<QuestionRow>(
       transaction,
-      sql`SELECT ${NORMALISED} AS text, count(*)::int AS asked,
-          count(*) FILTER (WHERE q.abstained)::int AS refused,
-          count(*) FILTER (WHERE q.mode = 'extractive-fallback' AND NOT q.abstained)::int AS fallback,
-          count(*) FILTER (WHERE EXISTS (SELECT 1 FROM feedback f WHERE f.query_id = q.id AND f.rating = 'down'))::int AS thumbs_down,
-          max(q.created_at) AS last_asked
-        FROM queries q WHERE ${window} AND ${FAILED}
+      sql`SELECT ${NORMALISED} AS text, sum(q.asked)::int AS asked, sum(q.refused)::int AS refused,
+          sum(q.fallback)::int AS fallback, sum(q.thumbs_down)::int AS thumbs_down,
+          max(q.last_asked) AS last_asked
+        FROM (SELECT q.question, count(*) AS asked,
+            count(*) FILTER (WHERE q.abstained) AS refused,
+            count(*) FILTER (WHERE q.mode = 'extractive-fallback' AND NOT q.abstained) AS fallback,
+            count(*) FILTER (WHERE EXISTS (SELECT 1 FROM feedback f WHERE f.query_id = q.id AND f.rating = 'down')) AS thumbs_down,
+            max(q.created_at) AS last_asked
+          FROM ${failed} AS q GROUP BY q.question) AS q
         GROUP BY 1 ORDER BY asked DESC, text LIMIT ${MAX_GAP_QUESTIONS}`,
     ),
     cited: await queryRows<CitedRow>(
       transaction,
-      sql`SELECT ${NORMALISED} AS text, c.value->>'source' AS source, count(*)::int AS count
-        FROM queries q CROSS JOIN LATERAL jsonb_array_elements(q.citations) AS c(value)
-        WHERE ${window} AND ${FAILED} AND jsonb_array_length(q.citations) > 0
+      sql`SELECT ${NORMALISED} AS text, q.source, sum(q.count)::int AS count
+        FROM (SELECT q.question, c.value->>'source' AS source, count(*) AS count
+          FROM ${failed} AS q CROSS JOIN LATERAL jsonb_array_elements(q.citations) AS c(value)
+          WHERE jsonb_array_length(q.citations) > 0
+          GROUP BY 1, 2) AS q
         GROUP BY 1, 2`,
     ),
   }));

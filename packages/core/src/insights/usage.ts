@@ -51,6 +51,12 @@ function percentiles(stage: (typeof LATENCY_STAGES)[number]): SQL {
   );
 }
 
+/**
+ * The UTC day as a date: the rows are sorted into groups by it, and dates compare as integers
+ * where the formatted text compared by collation.
+ */
+const UTC_DAY = sql.raw(`(q.created_at AT TIME ZONE 'UTC')::date`);
+
 const round = (value: number | null) => (value === null ? null : Math.round(value * 10) / 10);
 
 function counts(row: UsageRow): Omit<UsageDay, "day" | "collection" | "key"> {
@@ -128,7 +134,7 @@ export async function insightsUsage(
   const { rows, citations } = await reportTransaction(context.db, async (transaction) => ({
     rows: await queryRows<UsageRow>(
       transaction,
-      sql`SELECT to_char(q.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS day, q.collection,
+      sql`SELECT to_char(${UTC_DAY}::timestamp, 'YYYY-MM-DD') AS day, q.collection,
           coalesce(k.name, '(no key)') AS key,
           count(*)::int AS questions,
           count(*) FILTER (WHERE NOT q.abstained AND q.mode <> 'extractive-fallback')::int AS answered,
@@ -148,7 +154,7 @@ export async function insightsUsage(
           FROM feedback GROUP BY query_id
         ) f ON f.query_id = q.id
         WHERE ${window}
-        GROUP BY GROUPING SETS ((1, 2, 3), ())
+        GROUP BY GROUPING SETS ((${UTC_DAY}, q.collection, coalesce(k.name, '(no key)')), ())
         ORDER BY total, day, collection, key`,
     ),
     citations: await queryRows<CitationRow>(

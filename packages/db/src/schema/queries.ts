@@ -1,4 +1,5 @@
 // The log of answered questions: answer, citations, mode, stage timings, tokens and cost.
+import { sql } from "drizzle-orm";
 import {
   boolean,
   doublePrecision,
@@ -35,5 +36,9 @@ export const queries = pgTable(
     index("queries_key_created_idx").on(table.keyId, table.createdAt),
     // Insights (migration 0010) read one collection's window of the log.
     index("queries_collection_created_idx").on(table.collection, table.createdAt),
+    // The gaps read only refused and fallback asks; same predicate as the gaps query (0010).
+    index("queries_failed_collection_created_idx")
+      .on(table.collection, table.createdAt)
+      .where(sql`(${table.abstained} OR ${table.mode} = 'extractive-fallback')`),
   ],
 );
