@@ -1,4 +1,4 @@
-// <lore-ask> embedded in a page on another origin: a listed origin gets a cited answer, any other is refused by CORS.
+// <lore-ask> embedded in a page on another origin: a listed origin gets a cited answer rendered as safe markdown, any other is refused by CORS.
 
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { createApiKey, ingestFolder, type LoreContext } from "@lore/core";
 import type { Database } from "@lore/db";
 import { createTestDatabase } from "@lore/db/testing";
-import { createLocalEmbedder } from "@lore/providers";
+import { type ChatModel, type ChatStreamPart, createLocalEmbedder } from "@lore/providers";
 import { pino } from "pino";
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -26,6 +26,17 @@ const DOCS: Record<string, string> = {
     "",
   ].join("\n"),
 };
+
+// A model's answer in markdown, with raw HTML a model (or a quoted document) might slip in.
+const MODEL_ANSWER = [
+  "To roll back a deploy [1]:",
+  "",
+  "```sh",
+  "shipit rollback --to previous",
+  "```",
+  "",
+  "<img src=x onerror=\"window.pwned = 'model'\"> <b>bold?</b>",
+].join("\n");
 
 /** A host page on its own port (another origin) embedding the widget from Lore. */
 async function hostPage(lore: string, key: string): Promise<{ url: string; server: Server }> {
@@ -117,6 +128,53 @@ describe.skipIf(!haveChromium())("<lore-ask> widget in Chromium", () => {
       path: new URL("../../../../test-artifacts/widget-allowed.png", import.meta.url).pathname,
     });
     expect(problems).toEqual([]);
+  });
+
+  it("renders a model's markdown as a real code block and its raw HTML as inert text", async () => {
+    const chat: ChatModel = {
+      id: "scripted:widget-markdown",
+      complete: () => Promise.reject(new Error("the widget streams")),
+      stream: async function* (): AsyncIterable<ChatStreamPart> {
+        // Split mid-fence: every partial render must stay well-formed too.
+        yield { type: "delta", text: MODEL_ANSWER.slice(0, 30) };
+        yield { type: "delta", text: MODEL_ANSWER.slice(30) };
+        yield { type: "finish", usage: { promptTokens: 10, completionTokens: 30 } };
+      },
+    };
+    const withModel = await serveApp(
+      createApp({
+        context: { ...context, chat },
+        logger: pino({ level: "silent" }),
+        auth: "required",
+      }),
+      { port: 0, host: "127.0.0.1" },
+    );
+    try {
+      const host = await hostPage(withModel.url, "pending");
+      hosts.push(host.server);
+      const { key } = await createApiKey(context, {
+        name: "widget-markdown",
+        scopes: ["ask"],
+        collections: ["default"],
+        allowedOrigins: [host.url],
+      });
+      const { page, problems } = await openWatchedPage(browser, host.url);
+      await page
+        .locator("lore-ask")
+        .evaluate((element, value) => element.setAttribute("key", value), key);
+      await ask(page, "How do I roll back a deploy?");
+      const widget = page.locator("lore-ask");
+      expect(await widget.locator(".answer pre > code").textContent()).toBe(
+        "shipit rollback --to previous\n",
+      );
+      expect(await widget.locator(".answer img, .answer b, .answer script").count()).toBe(0);
+      expect(await widget.locator(".answer").textContent()).toContain("<img src=x onerror=");
+      expect(await page.evaluate("globalThis.pwned")).toBeUndefined();
+      expect(await widget.getByRole("button", { name: /^Source 1:/ }).count()).toBe(1);
+      expect(problems).toEqual([]);
+    } finally {
+      await withModel.close();
+    }
   });
 
   it("is refused by CORS on an origin the key does not list", async () => {
