@@ -1,5 +1,6 @@
 // Test helper: Debian's Chromium through playwright-core, and pages that record every sign of misbehaviour.
 import { existsSync } from "node:fs";
+import type { ChatModel, ChatStreamPart } from "@lore/providers";
 import { type Browser, chromium, type Page } from "playwright-core";
 
 // Debian's Chromium (`apt-get install -y chromium`, done by .ci/run); a browser is never downloaded.
@@ -45,4 +46,20 @@ export async function openWatchedPage(
   });
   await page.goto(url);
   return { page, problems };
+}
+
+/**
+ * A chat model that streams `answer` in two parts cut at `cutAt` (mid-fence, say: every partial
+ * render must stay well-formed too). Only streaming is scripted: the page and widget stream.
+ */
+export function scriptedMarkdownModel(answer: string, cutAt: number): ChatModel {
+  return {
+    id: "scripted:markdown",
+    complete: () => Promise.reject(new Error("the page and the widget stream")),
+    stream: async function* (): AsyncIterable<ChatStreamPart> {
+      yield { type: "delta", text: answer.slice(0, cutAt) };
+      yield { type: "delta", text: answer.slice(cutAt) };
+      yield { type: "finish", usage: { promptTokens: 10, completionTokens: 40 } };
+    },
+  };
 }

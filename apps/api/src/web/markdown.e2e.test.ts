@@ -5,13 +5,18 @@ import { join } from "node:path";
 import { enqueueIngestJob, type LoreContext, processNextIngestJob } from "@lore/core";
 import type { Database } from "@lore/db";
 import { createTestDatabase } from "@lore/db/testing";
-import { type ChatModel, type ChatStreamPart, createLocalEmbedder } from "@lore/providers";
+import { type ChatModel, createLocalEmbedder } from "@lore/providers";
 import { pino } from "pino";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createApp } from "../app";
 import { type RunningServer, serveApp } from "../serve";
-import { haveChromium, launchChromium, openWatchedPage } from "./browser-testing";
+import {
+  haveChromium,
+  launchChromium,
+  openWatchedPage,
+  scriptedMarkdownModel,
+} from "./browser-testing";
 
 const DOCS: Record<string, string> = {
   "deploy-guide.md": [
@@ -93,16 +98,7 @@ describe.skipIf(!haveChromium())("markdown answers in Chromium", () => {
   }
 
   it("renders a model's markdown answer: a real code block, a list, safe links, no raw HTML", async () => {
-    const chat: ChatModel = {
-      id: "scripted:markdown",
-      complete: () => Promise.reject(new Error("the page streams")),
-      stream: async function* (): AsyncIterable<ChatStreamPart> {
-        // Split mid-fence: every partial render must stay well-formed too.
-        yield { type: "delta", text: MODEL_ANSWER.slice(0, 40) };
-        yield { type: "delta", text: MODEL_ANSWER.slice(40) };
-        yield { type: "finish", usage: { promptTokens: 10, completionTokens: 40 } };
-      },
-    };
+    const chat = scriptedMarkdownModel(MODEL_ANSWER, 40);
     const server = await serve(chat);
     const { page, problems } = await openWatchedPage(browser, server.url);
     await ask(page, "How do I roll back a deploy?");

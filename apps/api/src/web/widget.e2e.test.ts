@@ -8,13 +8,18 @@ import { join } from "node:path";
 import { createApiKey, ingestFolder, type LoreContext } from "@lore/core";
 import type { Database } from "@lore/db";
 import { createTestDatabase } from "@lore/db/testing";
-import { type ChatModel, type ChatStreamPart, createLocalEmbedder } from "@lore/providers";
+import { createLocalEmbedder } from "@lore/providers";
 import { pino } from "pino";
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createApp } from "../app";
 import { type RunningServer, serveApp } from "../serve";
-import { haveChromium, launchChromium, openWatchedPage } from "./browser-testing";
+import {
+  haveChromium,
+  launchChromium,
+  openWatchedPage,
+  scriptedMarkdownModel,
+} from "./browser-testing";
 
 const DOCS: Record<string, string> = {
   "deploy.md": [
@@ -131,16 +136,7 @@ describe.skipIf(!haveChromium())("<lore-ask> widget in Chromium", () => {
   });
 
   it("renders a model's markdown as a real code block and its raw HTML as inert text", async () => {
-    const chat: ChatModel = {
-      id: "scripted:widget-markdown",
-      complete: () => Promise.reject(new Error("the widget streams")),
-      stream: async function* (): AsyncIterable<ChatStreamPart> {
-        // Split mid-fence: every partial render must stay well-formed too.
-        yield { type: "delta", text: MODEL_ANSWER.slice(0, 30) };
-        yield { type: "delta", text: MODEL_ANSWER.slice(30) };
-        yield { type: "finish", usage: { promptTokens: 10, completionTokens: 30 } };
-      },
-    };
+    const chat = scriptedMarkdownModel(MODEL_ANSWER, 30);
     const withModel = await serveApp(
       createApp({
         context: { ...context, chat },
