@@ -475,27 +475,41 @@ async function refreshJobs() {
 
 // ---- Views ---------------------------------------------------------------------------------
 
+// Each view is a section `view-<name>` with a nav link `nav-<name>`, shown for the fragment
+// `#<name>` ("" is Ask). View modules register here (sources.js, insights.js): one router for all.
+const views = new Map();
+
+/** Adds a view; `onShow` runs each time it is shown, `onHide` each time another one is. */
+export function registerView(name, { onShow = () => {}, onHide = () => {} } = {}) {
+  views.set(name, { onShow, onHide });
+  // A module loading after the first route (the page opened on its fragment) shows itself now.
+  if (location.hash === `#${name}`) showView();
+}
+
 function showView() {
+  const name = location.hash === "" ? "ask" : location.hash.slice(1);
   // Other fragments (the skip link's #main) leave the view as it is.
-  if (!["", "#ask", "#jobs"].includes(location.hash)) return;
-  const jobs = location.hash === "#jobs";
-  byId("view-ask").hidden = jobs;
-  byId("view-jobs").hidden = !jobs;
-  for (const [link, current] of [
-    [byId("nav-ask"), !jobs],
-    [byId("nav-jobs"), jobs],
-  ]) {
+  const shown = views.get(name);
+  if (!shown) return;
+  for (const [other, view] of views) {
+    const current = other === name;
+    byId(`view-${other}`).hidden = !current;
+    const link = byId(`nav-${other}`);
     if (current) link.setAttribute("aria-current", "page");
-    else link.removeAttribute("aria-current");
+    else {
+      link.removeAttribute("aria-current");
+      view.onHide();
+    }
   }
-  if (jobs) refreshJobs();
-  else clearTimeout(jobsTimer);
+  shown.onShow();
 }
 
 setUpKeyField();
 setUpAsking();
 setUpFeedback();
 byId("jobs-refresh").addEventListener("click", refreshJobs);
+registerView("ask");
+registerView("jobs", { onShow: refreshJobs, onHide: () => clearTimeout(jobsTimer) });
 window.addEventListener("hashchange", showView);
 showView();
 loadCollections();

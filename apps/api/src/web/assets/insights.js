@@ -1,8 +1,6 @@
 // The Insights and Gaps views: usage charts (uPlot) and documentation gaps a doc owner can mark resolved.
-import { api, byId, element } from "./app.js";
+import { api, byId, element, registerView } from "./app.js";
 import uPlot from "./uplot.js";
-
-const VIEWS = { "#insights": "view-insights", "#gaps": "view-gaps" };
 
 /** GET or POST JSON with the tab's key (app.js's `api`); a problem's detail is the thrown message. */
 async function fetchJson(path, body) {
@@ -254,32 +252,11 @@ async function refreshGaps() {
 
 // ---- Views ---------------------------------------------------------------------------------
 
-/** app.js owns the Ask and Jobs views, sources.js Sources; these two show themselves and hide the rest. */
-function showInsightsView() {
-  const active = VIEWS[location.hash];
-  for (const [hash, id] of Object.entries(VIEWS)) {
-    byId(id).hidden = hash !== location.hash;
-    const link = byId(`nav-${hash.slice(1)}`);
-    if (hash === location.hash) link.setAttribute("aria-current", "page");
-    else link.removeAttribute("aria-current");
-  }
-  if (!active) return;
-  for (const section of document.querySelectorAll('main > section[id^="view-"]')) {
-    section.hidden = section.id !== active;
-  }
-  for (const link of document.querySelectorAll("nav a[aria-current]")) {
-    if (!Object.keys(VIEWS).includes(link.getAttribute("href")))
-      link.removeAttribute("aria-current");
-  }
-  if (location.hash === "#insights") refreshInsights();
-  else refreshGaps();
-}
-
 byId("insights-refresh").addEventListener("click", refreshInsights);
 byId("insights-collection").addEventListener("change", refreshInsights);
 byId("insights-days").addEventListener("change", refreshInsights);
 byId("gaps-refresh").addEventListener("click", refreshGaps);
 byId("gaps-collection").addEventListener("change", refreshGaps);
 byId("gaps-days").addEventListener("change", refreshGaps);
-window.addEventListener("hashchange", showInsightsView);
-showInsightsView();
+registerView("insights", { onShow: refreshInsights });
+registerView("gaps", { onShow: refreshGaps });

@@ -1,5 +1,5 @@
 // The Sources view: each source's kind, status, last sync, next run, counts and error, with "Sync now". Text only.
-import { api, byId, element } from "./app.js";
+import { api, byId, element, registerView } from "./app.js";
 
 const VIEW = "view-sources";
 const POLL_MS = 2000;
@@ -76,26 +76,5 @@ async function refreshSources() {
   }
 }
 
-// Each view module shows its own section for its fragment and hides it for any other.
-function showSourcesView() {
-  const shown = location.hash === "#sources";
-  const link = byId("nav-sources");
-  if (!shown) {
-    byId(VIEW).hidden = true;
-    link.removeAttribute("aria-current");
-    clearTimeout(timer);
-    return;
-  }
-  for (const section of document.querySelectorAll('main > section[id^="view-"]')) {
-    section.hidden = section.id !== VIEW;
-  }
-  for (const current of document.querySelectorAll("nav a[aria-current]")) {
-    current.removeAttribute("aria-current");
-  }
-  link.setAttribute("aria-current", "page");
-  refreshSources();
-}
-
 byId("sources-refresh").addEventListener("click", refreshSources);
-window.addEventListener("hashchange", showSourcesView);
-showSourcesView();
+registerView("sources", { onShow: refreshSources, onHide: () => clearTimeout(timer) });
