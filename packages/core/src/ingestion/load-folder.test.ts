@@ -163,6 +163,15 @@ describe("loadFile", () => {
  * Runs `work` while a promise-based loop measures the event loop: the longest wait for a
  * setImmediate turn. Timers and I/O callbacks (lease heartbeats) run within that long.
  */
+/**
+ * A parse on the main thread would stall the loop for most of its time (pdf.js inflates a stream
+ * in one synchronous call); in a worker the loop only waits for the CPU, which on a loaded
+ * machine can be a few hundred ms: so the bound scales with how long the parse took.
+ */
+function stallBound(parseMs: number): number {
+  return Math.max(200, parseMs / 4);
+}
+
 async function longestStall<Result>(work: () => Promise<Result>) {
   let longest = 0;
   let running = true;
@@ -193,21 +202,21 @@ describe("reading PDFs in a worker thread", () => {
     await writeFile(path.join(folder, "bomb.pdf"), bomb);
     expect(bomb.length).toBeLessThan(200_000);
     const { result, ms, longestStallMs } = await longestStall(() => load("bomb.pdf"));
+    // The size cap stopped it, not the time limit.
     expect(result).toMatchObject({
       source: "bomb.pdf",
       reason: expect.stringMatching(/could not read the PDF: .*decompress to more than/),
     });
-    expect(ms).toBeLessThan(5000);
-    expect(longestStallMs).toBeLessThan(200);
+    expect(longestStallMs).toBeLessThan(stallBound(ms));
   });
 
   it("stops a parse that overruns its time, with the event loop free meanwhile", async () => {
     // No decompressed-size limit: pdf.js itself chews on the 100 MB stream until it is stopped.
-    const { result, longestStallMs } = await longestStall(() =>
+    const { result, ms, longestStallMs } = await longestStall(() =>
       pdfText(bomb, { timeoutMs: 500, maxDecompressedBytes: Number.POSITIVE_INFINITY }),
     );
     expect(result).toEqual({ ok: false, reason: "reading it took longer than 500 ms" });
-    expect(longestStallMs).toBeLessThan(200);
+    expect(longestStallMs).toBeLessThan(stallBound(ms));
   });
 
   it("stops a parse at once when the ingest stops", async () => {
