@@ -84,6 +84,8 @@ export async function loadGolden(split: Split, directory = GOLDEN_DIR): Promise<
 export interface QuestionResult {
   id: string;
   answerable: boolean;
+  /** The documents that answer it (its `sources`). */
+  expected: string[];
   /** Documents in ranked order (first ten), as configured. */
   ranked: string[];
   /** The same for each leg alone (BM25 only, vector only). */
@@ -248,6 +250,7 @@ async function runQuestion(
   return {
     id: question.id,
     answerable: question.answerable,
+    expected: question.sources,
     ranked: ranked.slice(0, 10),
     legs: { bm25: legs.bm25.slice(0, 10), vector: legs.vector.slice(0, 10) },
     reciprocalRank: reciprocalRankAt(ranked, judgements, 10),

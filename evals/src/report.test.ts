@@ -1,10 +1,11 @@
 import { describe, expect, it } from "vitest";
-import type { GoldenMetrics } from "./golden";
+import type { GoldenMetrics, GoldenReport, QuestionResult } from "./golden";
 import {
   checkFusion,
   checkThresholds,
   compareMetrics,
   formatComparison,
+  formatMarkdown,
   Thresholds,
 } from "./report";
 
@@ -107,5 +108,56 @@ describe("run comparison", () => {
     const table = formatComparison(rows, "A.json", "B.json");
     expect(table.split("\n")[0]).toMatch(/^metric\s+A\.json\s+B\.json\s+delta/);
     expect(table).toMatch(/recall@1\s+0\.800\s+0\.900\s+\+0\.100 better/);
+  });
+});
+
+describe("markdown summary", () => {
+  const result = (overrides: Partial<QuestionResult>): QuestionResult => ({
+    id: "q",
+    answerable: true,
+    expected: ["right.md"],
+    ranked: ["right.md"],
+    legs: { bm25: [], vector: [] },
+    reciprocalRank: 1,
+    abstained: false,
+    keyFactRecall: null,
+    answerTokenRecall: null,
+    citedSources: ["right.md"],
+    answer: "",
+    searchMs: 1,
+    askMs: 1,
+    ...overrides,
+  });
+  const retrieval = { recallAt1: 1, recallAt5: 1, recallAt10: 1, mrrAt10: 1, ndcgAt10: 1 };
+  const report: GoldenReport = {
+    kind: "golden",
+    createdAt: "2026-01-01T00:00:00.000Z",
+    config: {
+      corpus: "aws",
+      split: null,
+      embedder: "local:test",
+      answerModes: ["extractive"],
+      askTopK: null,
+      retrieval: {},
+    },
+    questions: { total: 2, answerable: 2, unanswerable: 0 },
+    corpus: { documents: 2, chunks: 2, ingestMs: 1 },
+    metrics,
+    legs: { bm25: retrieval, vector: retrieval, hybrid: retrieval },
+    results: [
+      result({ id: "answered-right" }),
+      result({
+        id: "answered-wrong",
+        ranked: ["other.md", "right.md"],
+        reciprocalRank: 0.5,
+        citedSources: ["other.md", "other.md"],
+      }),
+    ],
+  };
+
+  it("lists answers from the wrong page with where the right one ranked and what was cited", () => {
+    const markdown = formatMarkdown(report);
+    expect(markdown).toContain("| answered-wrong | true | 0.500 | 2 | — | — | false | other.md |");
+    expect(markdown).not.toContain("| answered-right |");
   });
 });

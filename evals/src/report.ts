@@ -3,7 +3,13 @@ import { mkdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { z } from "zod";
-import { type GoldenMetrics, type GoldenReport, LEGS, type Leg } from "./golden";
+import {
+  type GoldenMetrics,
+  type GoldenReport,
+  LEGS,
+  type Leg,
+  type QuestionResult,
+} from "./golden";
 
 export const RESULTS_DIR = fileURLToPath(new URL("../results", import.meta.url));
 export const THRESHOLDS_FILE = fileURLToPath(new URL("../thresholds.json", import.meta.url));
@@ -154,24 +160,42 @@ export function formatMarkdown(report: GoldenReport): string {
       (result.answerable &&
         (result.reciprocalRank === 0 ||
           result.abstained ||
+          wrongSource(result) ||
           (result.keyFactRecall !== null && result.keyFactRecall < 1))) ||
       (!result.answerable && !result.abstained),
   );
   if (misses.length > 0) {
+    // Where the expected page ranked and what the answer cited tell a retrieval miss (not in
+    // the first few documents) from a wrong choice among retrieved ones.
     lines.push(
       "## Misses",
       "",
-      "| id | answerable | MRR | key facts | answer tokens | abstained |",
-      "| --- | --- | ---: | ---: | ---: | --- |",
+      "| id | answerable | MRR | expected at | key facts | answer tokens | abstained | cited (wrong source) |",
+      "| --- | --- | ---: | ---: | ---: | ---: | --- | --- |",
     );
     for (const miss of misses) {
       lines.push(
-        `| ${miss.id} | ${miss.answerable} | ${format(miss.reciprocalRank)} | ${cell(miss.keyFactRecall)} | ${cell(miss.answerTokenRecall)} | ${miss.abstained} |`,
+        `| ${miss.id} | ${miss.answerable} | ${format(miss.reciprocalRank)} | ${expectedRank(miss)} | ${cell(miss.keyFactRecall)} | ${cell(miss.answerTokenRecall)} | ${miss.abstained} | ${wrongSource(miss) ? [...new Set(miss.citedSources)].join(", ") : ""} |`,
       );
     }
     lines.push("");
   }
   return lines.join("\n");
+}
+
+/** An answer (not an abstention) to an answerable question that cites none of its sources. */
+function wrongSource(result: QuestionResult): boolean {
+  return (
+    result.answerable &&
+    !result.abstained &&
+    !result.citedSources.some((source) => result.expected.includes(source))
+  );
+}
+
+/** 1-based rank of the first expected document in the first ten, "—" past them. */
+function expectedRank(result: QuestionResult): string {
+  const rank = result.ranked.findIndex((source) => result.expected.includes(source));
+  return rank < 0 ? "—" : String(rank + 1);
 }
 
 const SavedReport = z.object({

@@ -1,5 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { answerType, holdsAnswerType, questionFocus, unescapeMarkdown } from "./answer-types";
+import {
+  answerType,
+  holdsAnswerType,
+  questionFocus,
+  questionFormWords,
+  unescapeMarkdown,
+} from "./answer-types";
 
 describe("answerType", () => {
   it.each([
@@ -20,6 +26,9 @@ describe("answerType", () => {
     ["When is the fee charged?", "time"],
     ["Who approves a restore?", "person"],
     ["Where do I file a bug?", "place"],
+    // The opening question word decides, not a later "when" clause.
+    ["Where do I file it when a customer's bug needs engineering to fix it?", "place"],
+    ["Who has to sign off before I pay for a monitor?", "person"],
     ["How do I roll back a release?", "steps"],
     ["What are the benefits of the debugger?", undefined],
   ])("%s → %s", (question, type) => {
@@ -50,6 +59,13 @@ describe("holdsAnswerType", () => {
     expect(holdsAnswerType("Services are deployed to Kubernetes (Amazon EKS).", "version")).toBe(
       false,
     );
+  });
+
+  it("wants a date, a clock time or a time word for a time, not any number", () => {
+    expect(holdsAnswerType("The stipend is $600 for a chair or desk.", "time")).toBe(false);
+    expect(holdsAnswerType("The pager passes on Mondays at 10:00 Pacific.", "time")).toBe(true);
+    expect(holdsAnswerType("Payday is the 25th of each month.", "time")).toBe(true);
+    expect(holdsAnswerType("Submit it within your first 60 days.", "time")).toBe(true);
   });
 
   it("wants a number with a time unit for a duration", () => {
@@ -94,5 +110,13 @@ describe("unescapeMarkdown", () => {
     expect(unescapeMarkdown("TLS 1\\.2 \\(default\\) costs \\$0")).toBe(
       "TLS 1.2 (default) costs $0",
     );
+  });
+});
+
+describe("questionFormWords", () => {
+  it("finds the adverb of a how-question, which only asks for a value", () => {
+    expect(questionFormWords("How fast do I have to report a stolen laptop?")).toEqual(["fast"]);
+    expect(questionFormWords("How long and how often is the review?")).toEqual(["long", "often"]);
+    expect(questionFormWords("Can I take a long paid break?")).toEqual([]);
   });
 });

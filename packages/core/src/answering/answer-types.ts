@@ -71,8 +71,25 @@ const QUESTION_TYPES: readonly [AnswerType, RegExp][] = [
   ["place", /\bwhere\b/i],
 ];
 
+// "How long", "how soon", "how fast": the adverb asks for the value (the answer type stands for it),
+// it names no subject, and documents state the value without it ("within 30 minutes").
+const FORM_WORDS =
+  /\bhow (long|soon|fast|quickly|early|late|far|big|large|old|often|frequently|much|many)\b/gi;
+
+/** Words of the question that only say what kind of value is asked ("fast" in "how fast"). */
+export function questionFormWords(question: string): string[] {
+  return [...question.matchAll(FORM_WORDS)].flatMap((match) => (match[1] ? [match[1]] : []));
+}
+
+const OPENING_WORD = /^(?:[^?]*[.!]\s+)?(where|who|whom|whose)\b/i;
+
 /** The type of value the question asks for, when its wording says. */
 export function answerType(question: string): AnswerType | undefined {
+  // The question word that opens the question says what it asks, whatever a later clause adds:
+  // "Where do I file it when a bug needs a fix?" asks for a place, not a time.
+  const opening = OPENING_WORD.exec(question)?.[1]?.toLowerCase();
+  if (opening === "where") return "place";
+  if (opening?.startsWith("who")) return "person";
   return QUESTION_TYPES.find(([, pattern]) => pattern.test(question))?.[0];
 }
 
@@ -98,7 +115,8 @@ const VALUE_SHAPES: Record<AnswerType, RegExp> = {
   ),
   count: DIGIT_OR_WORD_NUMBER,
   quantity: DIGIT_OR_WORD_NUMBER,
-  time: /\d|\b(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|weekday|weekend|january|february|march|april|may|june|july|august|september|october|november|december|daily|weekly|monthly|quarterly|annually|yearly|every|each|before|after|until|within|during|morning|afternoon|evening|night|noon|midnight|today|tomorrow|immediately|end of|start of|first|last)\b/i,
+  // A clock time, a date, an ordinal day or a year, not any number ("a $600 stipend" is no time).
+  time: /\b\d{1,2}[:.]\d{2}\b|\b\d{1,2}(?:st|nd|rd|th)\b|\b(?:19|20)\d{2}\b|\b\d{4}-\d{2}-\d{2}\b|\b\d+\s*(?:a\.?m\.?|p\.?m\.?)|\b(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|weekday|weekend|january|february|march|april|may|june|july|august|september|october|november|december|daily|weekly|monthly|quarterly|annually|yearly|every|each|before|after|until|within|during|morning|afternoon|evening|night|noon|midnight|today|tomorrow|immediately|end of|start of|first|last)\b/i,
   person:
     /\b(?:team|manager|lead|head|owner|engineer|officer|department|director|vp|ceo|cto|cfo|ops|group|committee|admin(?:istrator)?|staff|person|people|partner|buddy|member|support|finance|legal|security|hr|user|customer|account|role|principal)s?\b|\s\p{Lu}\p{Ll}+/iu,
   place:
@@ -120,7 +138,7 @@ export function unescapeMarkdown(text: string): string {
 const FOCUS =
   /\b(?:what|which)(?:'s| is| are| was| were)? (?:the |an? )?((?:[\w-]+ ){0,3}?[\w-]+?)(?= (?:of|for|in|on|at|to|from|with|by|that|which|do|does|did|is|are|was|were|can|could|should|will|would|used|per|i|you|we|they)\b|\?)/i;
 /** Heads that name a kind of value, not a subject: the answer type already stands for them. */
-const GENERIC_HEADS = new Set(
+export const GENERIC_HEADS: ReadonlySet<string> = new Set(
   [
     // kinds of value
     "number numbers name names type types kind kinds value values amount maximum minimum max min",

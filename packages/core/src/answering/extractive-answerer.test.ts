@@ -111,6 +111,7 @@ describe("extractiveAnswer", () => {
   });
 
   it("abstains on a near miss: the GraphQL API's rate limit when only the REST API's is documented", () => {
+    // The reference mentions GraphQL elsewhere, but no retrieved passage does.
     // An API reference: every page says API, most mention a rate limit.
     const reference = textTermStatistics([
       `${HANDBOOK.api.heading}\n${HANDBOOK.api.text}`,
@@ -121,9 +122,10 @@ describe("extractiveAnswer", () => {
       "API authentication: send the key in the Authorization header.",
       "API webhooks: the API retries a failed delivery five times.",
       "API versions: the API version is set with a header.",
+      "Roadmap: a GraphQL endpoint is planned.",
     ]);
     const question = "What is the rate limit of the GraphQL API?";
-    // Rate, limit and API are all in the section; GraphQL, a product word, is in no document.
+    // Rate, limit and API are all in the section; GraphQL is only on the roadmap page.
     const draft = extractiveAnswer(question, [HANDBOOK.api], { statistics: reference });
     expect(draft.abstained).toBe(true);
     const answered = extractiveAnswer("What is the rate limit of the REST API?", [HANDBOOK.api], {
@@ -279,3 +281,96 @@ function officeStatistics(...chunks: RetrievedChunk[]) {
     "Sick days do not carry over.",
   ]);
 }
+
+describe("abstention from the question's rare vocabulary (issue 12)", () => {
+  const hires = {
+    ...chunk(
+      "onboarding.md",
+      "Onboarding > New hires",
+      5,
+      "Every new hire at Fernhill gets a laptop and an onboarding buddy in their first week.",
+    ),
+    // Not the nearest vector as well: no agreement bonus, the coverage alone decides.
+    textRank: 2,
+  };
+  const collection = [
+    `${hires.title}\n${hires.heading}\n${hires.text}`,
+    "The Fernhill office is in Portland.",
+    "Fernhill pays on the 25th.",
+    "New laptops are refreshed every three years.",
+    "The sprint review is on Tuesdays.",
+    "Payroll deductions are listed on your payslip.",
+    "Expense reports are due monthly.",
+    "A buddy answers questions in the first week.",
+    "New hires meet the CEO.",
+    "Each new hire signs the handbook at Fernhill.",
+  ];
+  const question = "Does Fernhill sponsor visas for new hires?";
+
+  it("abstains when words the documents use elsewhere are in none of the retrieved chunks", () => {
+    // The documents speak of visas and sponsoring, but not for new hires: a near miss.
+    const statistics = textTermStatistics([
+      ...collection,
+      "Visa fees for conference travel are not reimbursed.",
+      "We sponsor two local meetups a year.",
+    ]);
+    const evidence = retrievalEvidence(question, [hires], statistics);
+    expect(evidence.coverage).toBeGreaterThanOrEqual(0.3);
+    expect(evidence.coverage).toBeLessThan(0.7);
+    expect(evidence.unretrievedShare).toBeGreaterThan(0.3);
+    expect(extractiveAnswer(question, [hires], { statistics }).abstained).toBe(true);
+  });
+
+  it("answers when the missing words are ones the documents never use (a paraphrase)", () => {
+    const statistics = textTermStatistics(collection);
+    expect(retrievalEvidence(question, [hires], statistics).unretrievedShare).toBe(0);
+    expect(extractiveAnswer(question, [hires], { statistics }).abstained).toBe(false);
+  });
+});
+
+describe("choosing the section and the sentences (issue 12)", () => {
+  it("prefers, among equally covering sections, the one whose heading names the question", () => {
+    const settings = chunk(
+      "create-instance.md",
+      "Creating an instance > Settings",
+      10,
+      "Storage type: choose the RDS storage type for the instance.",
+    );
+    const storage = {
+      ...chunk(
+        "storage.md",
+        "RDS storage > Storage types",
+        3,
+        "General Purpose SSD, Provisioned IOPS and Magnetic are the storage types RDS offers.",
+      ),
+      textRank: 2,
+    };
+    const draft = extractiveAnswer("What are the RDS storage types?", [settings, storage]);
+    expect(draft.abstained).toBe(false);
+    expect(draft.citations[0]?.source).toBe("storage.md");
+  });
+
+  it("quotes the neighbouring sentence that holds the value asked for", () => {
+    const office = chunk(
+      "onboarding.md",
+      "Onboarding > Home office",
+      57,
+      [
+        "Remote employees can claim a one-time home office stipend of $600 for a chair or desk.",
+        "Submit the receipts through Ramp within your first 60 days; after that the stipend lapses.",
+      ].join(" "),
+    );
+    const draft = extractiveAnswer("Until when can I claim the home office money?", [office]);
+    expect(draft.abstained).toBe(false);
+    expect(draft.answer).toContain("within your first 60 days");
+  });
+
+  it("does not weigh the adverb of 'how fast' as a subject the passage must name", () => {
+    const evidence = retrievalEvidence(
+      "How fast do I report a stolen laptop?",
+      [HANDBOOK.laptops],
+      statistics(),
+    );
+    expect(evidence.question.terms).not.toContain("fast");
+  });
+});

@@ -5,11 +5,12 @@ import type { RetrievedChunk } from "../retrieval/hybrid-search";
 import { linkAt } from "../sources/link-url";
 import { unescapeMarkdown } from "./answer-types";
 import {
+  type AnswerKind,
   DEFAULT_EVIDENCE_OPTIONS,
   DEFAULT_EVIDENCE_THRESHOLD,
   type Evidence,
   type EvidenceOptions,
-  type EvidenceThreshold,
+  type EvidenceRule,
   holds,
   isTooWeak,
   type Passage,
@@ -20,7 +21,7 @@ import type { TermStatistics } from "./term-statistics";
 
 export interface ExtractiveOptions extends EvidenceOptions {
   /** When the evidence is too weak the answer abstains. */
-  threshold: EvidenceThreshold;
+  threshold: EvidenceRule;
   /** Units quoted at most (a step list may use them all). */
   maxUnits: number;
   /** A further unit of the passage is quoted when it scores at least this share of the best one. */
@@ -54,6 +55,8 @@ export interface ExtractiveInput {
 
 /** A unit holding the value asked for is worth this much coverage more than one without it. */
 const KIND_BONUS = 0.35;
+/** How many units away from the best one a unit holding the value asked for may be quoted. */
+const VALUE_REACH = 2;
 /** Steps are quoted in full up to this many items. */
 const MAX_STEPS = 6;
 
@@ -81,7 +84,10 @@ export function extractiveAnswer(
   scores.forEach((score, index) => {
     if (score > (scores[top] ?? 0)) top = index;
   });
-  const chosen = kind === "steps" ? stepsFrom(units, top) : companions(units, scores, top, options);
+  const chosen =
+    kind === "steps"
+      ? stepsFrom(units, top)
+      : withValue(units, companions(units, scores, top, options), top, kind);
   const quoted: EvidenceUnit[] = [];
   let length = 0;
   for (const index of chosen) {
@@ -118,6 +124,29 @@ function companions(
   // A sentence that introduces a list ("…as follows:") is no answer without the list.
   if (units[top]?.text.trimEnd().endsWith(":") && units[top + 1]) picked.push(top + 1);
   return [...new Set(picked)].sort((left, right) => left - right);
+}
+
+/**
+ * The quoted units and, when none of them holds the type of value asked for, the nearest unit of
+ * the passage that does: "Claim the stipend …" answers "until when" only with the next sentence,
+ * "… within your first 60 days".
+ */
+function withValue(
+  units: readonly EvidenceUnit[],
+  picked: number[],
+  top: number,
+  kind: AnswerKind | undefined,
+): number[] {
+  if (kind === undefined || picked.some((index) => units[index] && holds(units[index], kind))) {
+    return picked;
+  }
+  for (let distance = 1; distance <= VALUE_REACH; distance++) {
+    for (const index of [top + distance, top - distance]) {
+      const unit = units[index];
+      if (unit && holds(unit, kind)) return [...new Set([...picked, index])].sort((a, b) => a - b);
+    }
+  }
+  return picked;
 }
 
 /** For "how do I": the best unit, then the items and code that follow it. */

@@ -19,9 +19,9 @@ const UNANSWERABLE = {
   stock: {
     times: 40,
     variants: [
-      "How do stock options vest?",
+      "How many stock options do new hires get?",
       "What is the vesting schedule for employee stock options?",
-      "When do my stock options vest?",
+      "What is the strike price of my stock options?",
       "Do employees get stock options or equity?",
     ],
   },

@@ -4,6 +4,7 @@ import { type Collection, requireCollection } from "../collections/collections";
 import { contextCaches, type LoreContext } from "../context";
 import type { RetrievalOverrides } from "../settings";
 import { linkAt } from "../sources/link-url";
+import { fullTextQuery } from "./full-text-query";
 import { hybridSearch, type RetrievedChunk } from "./hybrid-search";
 import { retrievalSettings } from "./retrieval-settings";
 import type { SearchFilters, SearchRequest, SearchResponse } from "./schemas";
@@ -59,7 +60,7 @@ export async function retrieve(context: LoreContext, input: RetrieveInput): Prom
   const retrieveStarted = performance.now();
   const searchIn = async (target: Collection) =>
     vector
-      ? hybridSearch(context, target, input.query, vector, {
+      ? hybridSearch(context, target, fullTextQuery(input.query), vector, {
           ...settings,
           topK: input.topK,
           ...(input.filters ? { filters: input.filters } : {}),

@@ -1,0 +1,54 @@
+// Identifiers joined by dots or slashes match whether a document writes them whole or markdown-escaped.
+import type { Database } from "@lore/db";
+import { createTestDatabase } from "@lore/db/testing";
+import { createLocalEmbedder } from "@lore/providers";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { LoreContext } from "../context";
+import { putDocument } from "../ingestion/put-document";
+import { fullTextQuery } from "./full-text-query";
+import { search } from "./search";
+
+describe("fullTextQuery", () => {
+  it("appends the parts of dotted and slashed identifiers", () => {
+    expect(fullTextQuery("How much memory does ml.eia1.xlarge have?")).toBe(
+      "How much memory does ml.eia1.xlarge have? ml eia1 xlarge",
+    );
+    expect(fullTextQuery("Where is /etc/lore.conf read?")).toBe(
+      "Where is /etc/lore.conf read? etc lore conf",
+    );
+  });
+
+  it("leaves a question without one as it is", () => {
+    expect(fullTextQuery("Is it recommended? Yes. Fine.")).toBe("Is it recommended? Yes. Fine.");
+    expect(fullTextQuery("wrap-up of us-east-2")).toBe("wrap-up of us-east-2");
+  });
+});
+
+describe("search with an identifier", () => {
+  let database: Database;
+  let context: LoreContext;
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    context = { db: database.db, embedder: createLocalEmbedder({ dimensions: 64 }) };
+    const put = (source: string, content: string) =>
+      putDocument(context, "identifiers", { source, content, mimeType: "text/markdown" });
+    // Exported documentation escapes the dots; Postgres then indexes the identifier's parts.
+    await put("accelerators.md", "# Accelerator types\n\n| ml\\.eia1\\.xlarge | 4 GB |\n");
+    await put(
+      "memory.md",
+      "# Memory\n\nMemory use, memory limits and memory metrics: how much memory an instance has.",
+    );
+  });
+  afterAll(async () => {
+    await database.close();
+  });
+
+  it("finds the document that writes it escaped", async () => {
+    const { results } = await search(context, {
+      query: "How much memory does ml.eia1.xlarge have?",
+      collection: "identifiers",
+    });
+    expect(results[0]?.source).toBe("accelerators.md");
+  });
+});
