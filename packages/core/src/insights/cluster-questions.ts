@@ -33,13 +33,15 @@ function prepare(item: QuestionItem): Prepared {
   const indices: number[] = [];
   const values: number[] = [];
   let squares = 0;
-  item.embedding.forEach((value, index) => {
+  const { embedding } = item;
+  for (let index = 0; index < embedding.length; index++) {
+    const value = embedding[index] as number;
     if (value !== 0) {
       indices.push(index);
       values.push(value);
       squares += value * value;
     }
-  });
+  }
   return {
     item,
     indices: Int32Array.from(indices),
@@ -70,7 +72,13 @@ export function questionSimilarity(a: QuestionItem, b: QuestionItem): number {
 /**
  * Most asked first, each question joins the group holding its most similar member when that pair
  * reaches the threshold (single link, so a chain of paraphrases stays one group), else starts
- * one. Groups come back largest (by asks) first, members most asked first.
+ * one; on equal similarity the older group wins. Groups come back largest (by asks) first,
+ * members most asked first.
+ *
+ * The similarities to all earlier questions are summed at once through an inverted index (each
+ * component's earlier questions), not pair by pair: the same products in the same order, so the
+ * same cosines to the bit, for a fraction of the time (900 questions: ~0.4 s pairwise on the
+ * bench machine under load).
  */
 export function clusterQuestions(
   items: readonly QuestionItem[],
@@ -78,22 +86,55 @@ export function clusterQuestions(
 ): QuestionItem[][] {
   const ordered = [...items].sort((a, b) => b.count - a.count || a.text.localeCompare(b.text));
   const groups: Prepared[][] = [];
-  for (const item of ordered) {
-    const prepared = prepare(item);
-    let best: Prepared[] | undefined;
-    let bestScore = 0;
-    for (const group of groups) {
-      for (const member of group) {
-        const similarity = cosine(prepared, member);
-        if (similarity >= threshold && similarity > bestScore) {
-          best = group;
-          bestScore = similarity;
-        }
+  /** Per component: the earlier questions (by position in `ordered`) and their values there. */
+  const postings = new Map<number, { members: number[]; values: number[] }>();
+  const prepared: Prepared[] = [];
+  const groupOf = new Int32Array(ordered.length);
+  const dots = new Float64Array(ordered.length);
+  const touched: number[] = [];
+  ordered.forEach((item, position) => {
+    const current = prepare(item);
+    for (let k = 0; k < current.indices.length; k++) {
+      const posting = postings.get(current.indices[k] as number);
+      if (!posting) continue;
+      const value = current.values[k] as number;
+      for (let m = 0; m < posting.members.length; m++) {
+        const member = posting.members[m] as number;
+        if (dots[member] === 0) touched.push(member);
+        dots[member] = (dots[member] as number) + value * (posting.values[m] as number);
       }
     }
-    if (best) best.push(prepared);
-    else groups.push([prepared]);
-  }
+    let bestGroup = -1;
+    let bestScore = 0;
+    for (const member of touched) {
+      const similarity =
+        (dots[member] as number) / (current.norm * (prepared[member] as Prepared).norm);
+      const group = groupOf[member] as number;
+      if (
+        similarity >= threshold &&
+        (similarity > bestScore || (similarity === bestScore && group < bestGroup))
+      ) {
+        bestGroup = group;
+        bestScore = similarity;
+      }
+      dots[member] = 0;
+    }
+    touched.length = 0;
+    if (bestGroup >= 0) (groups[bestGroup] as Prepared[]).push(current);
+    else {
+      bestGroup = groups.length;
+      groups.push([current]);
+    }
+    groupOf[position] = bestGroup;
+    prepared.push(current);
+    for (let k = 0; k < current.indices.length; k++) {
+      const index = current.indices[k] as number;
+      const posting = postings.get(index) ?? { members: [], values: [] };
+      posting.members.push(position);
+      posting.values.push(current.values[k] as number);
+      postings.set(index, posting);
+    }
+  });
   const total = (group: Prepared[]) => group.reduce((sum, member) => sum + member.item.count, 0);
   return groups.sort((a, b) => total(b) - total(a)).map((group) => group.map((p) => p.item));
 }

@@ -2,7 +2,7 @@
 import { createHash } from "node:crypto";
 import { insightGapResolutions, queryRows } from "@lore/db";
 import type { Embedder } from "@lore/providers";
-import { type SQL, sql } from "drizzle-orm";
+import { sql } from "drizzle-orm";
 import { cacheKey } from "../caches";
 import { contextCaches, type LoreContext } from "../context";
 import { LoreError } from "../errors";
@@ -14,7 +14,7 @@ import {
   type QuestionItem,
   SEMANTIC_CLUSTER_THRESHOLD,
 } from "./cluster-questions";
-import { reportTransaction } from "./report-transaction";
+import { rollupWindow, windowRows } from "./rollup-window";
 import {
   type Gap,
   GapsRequest,
@@ -31,26 +31,9 @@ export const MAX_GAP_QUESTIONS = 2000;
 const RETRIEVED_PER_GAP = 5;
 const QUESTIONS_PER_GAP = 10;
 
-/** Case and spacing do not make a different question. */
-const NORMALISED = sql.raw(`lower(regexp_replace(btrim(q.question), '\\s+', ' ', 'g'))`);
-/** Matches the predicate of the partial index queries_failed_collection_created_idx (0010). */
-const FAILED_OUTCOME = sql.raw(`(q.abstained OR q.mode = 'extractive-fallback')`);
-
-/**
- * The window's failed asks: refused or fallback rows through their partial index, plus the other
- * rows voted down, found by id, so the window's answered asks are never read. The two halves are
- * disjoint: no ask is counted twice.
- */
-function failedAsks(window: SQL): SQL {
-  const columns = sql.raw("q.id, q.question, q.abstained, q.mode, q.citations, q.created_at");
-  return sql`(SELECT ${columns} FROM queries q WHERE ${window} AND ${FAILED_OUTCOME}
-    UNION ALL
-    SELECT ${columns} FROM queries q WHERE ${window} AND NOT ${FAILED_OUTCOME}
-      AND q.id = ANY (ARRAY(SELECT f.query_id FROM feedback f WHERE f.rating = 'down')))`;
-}
-
 interface QuestionRow {
   text: string;
+  hash: string;
   asked: number;
   refused: number;
   fallback: number;
@@ -59,7 +42,7 @@ interface QuestionRow {
 }
 
 interface CitedRow {
-  text: string;
+  hash: string;
   source: string;
   count: number;
 }
@@ -121,7 +104,8 @@ async function firstWriteAfter(
 }
 
 interface GroupedGap extends Omit<Gap, "status" | "resolvedAt" | "retrieved"> {
-  hashes: string[];
+  /** The members' normalised texts: their hashes match resolutions (computed only then). */
+  texts: string[];
   lastFailedAt: Date;
 }
 
@@ -129,42 +113,52 @@ async function groupFailedQuestions(
   context: LoreContext,
   collection: string,
   since: Date,
+  rawUntil?: Date,
 ): Promise<{ groups: GroupedGap[]; failedAsks: number; distinct: number }> {
-  const window = sql`q.collection = ${collection} AND q.created_at >= ${since.toISOString()}`;
-  const failed = failedAsks(window);
-  const { questions, cited } = await reportTransaction(context.db, async (transaction) => ({
-    // Counted per exact text first, then normalised: the regexp runs once per distinct text,
-    // not once per ask.
-    questions: await queryRows<QuestionRow>(
-      transaction,
-      sql`SELECT ${NORMALISED} AS text, sum(q.asked)::int AS asked, sum(q.refused)::int AS refused,
-          sum(q.fallback)::int AS fallback, sum(q.thumbs_down)::int AS thumbs_down,
-          max(q.last_asked) AS last_asked
-        FROM (SELECT q.question, count(*) AS asked,
-            count(*) FILTER (WHERE q.abstained) AS refused,
-            count(*) FILTER (WHERE q.mode = 'extractive-fallback' AND NOT q.abstained) AS fallback,
-            count(*) FILTER (WHERE EXISTS (SELECT 1 FROM feedback f WHERE f.query_id = q.id AND f.rating = 'down')) AS thumbs_down,
-            max(q.created_at) AS last_asked
-          FROM ${failed} AS q GROUP BY q.question) AS q
-        GROUP BY 1 ORDER BY asked DESC, text LIMIT ${MAX_GAP_QUESTIONS}`,
+  const window = rollupWindow(since, rawUntil);
+  const where = (alias: string) => sql`${sql.raw(alias)}.collection = ${collection}`;
+  const questionRows = windowRows(
+    window,
+    {
+      table: "insight_gap_question_rollups",
+      fn: "lore_insight_gap_questions",
+      columns: "question_hash, question, asked, refused, fallback, thumbs_down, last_asked",
+    },
+    where,
+  );
+  const citedRows = windowRows(
+    window,
+    {
+      table: "insight_gap_citation_rollups",
+      fn: "lore_insight_gap_citations",
+      columns: "question_hash, source_hash, source, count",
+    },
+    where,
+  );
+  // Small reads over the rollups, independent: side by side on the pool.
+  const [questions, cited] = await Promise.all([
+    queryRows<QuestionRow>(
+      context.db,
+      sql`SELECT min(g.question) AS text, g.question_hash AS hash, sum(g.asked)::int AS asked,
+          sum(g.refused)::int AS refused, sum(g.fallback)::int AS fallback,
+          sum(g.thumbs_down)::int AS thumbs_down, max(g.last_asked) AS last_asked
+        FROM ${questionRows} AS g
+        GROUP BY g.question_hash HAVING sum(g.asked) > 0
+        ORDER BY asked DESC, text LIMIT ${MAX_GAP_QUESTIONS}`,
     ),
-    cited: await queryRows<CitedRow>(
-      transaction,
-      sql`SELECT ${NORMALISED} AS text, q.source, sum(q.count)::int AS count
-        FROM (SELECT q.question, c.value->>'source' AS source, count(*) AS count
-          FROM ${failed} AS q CROSS JOIN LATERAL jsonb_array_elements(q.citations) AS c(value)
-          WHERE jsonb_array_length(q.citations) > 0
-          GROUP BY 1, 2) AS q
-        GROUP BY 1, 2`,
+    queryRows<CitedRow>(
+      context.db,
+      sql`SELECT c.question_hash AS hash, min(c.source) AS source, sum(c.count)::int AS count
+        FROM ${citedRows} AS c
+        GROUP BY c.question_hash, c.source_hash HAVING sum(c.count) > 0`,
     ),
-  }));
+  ]);
   if (questions.length === 0) return { groups: [], failedAsks: 0, distinct: 0 };
-  const citedByText = new Map<string, CitedRow[]>();
+  const citedByHash = new Map<string, CitedRow[]>();
   for (const row of cited) {
-    if (!row.source) continue;
-    const list = citedByText.get(row.text) ?? [];
+    const list = citedByHash.get(row.hash) ?? [];
     list.push(row);
-    citedByText.set(row.text, list);
+    citedByHash.set(row.hash, list);
   }
   const embedder = context.queryEmbedder ?? context.embedder;
   const vectors = await embedQuestions(
@@ -187,9 +181,9 @@ async function groupFailedQuestions(
       rows.reduce((total, row) => total + pick(row), 0);
     const lastFailedAt = new Date(Math.max(...rows.map((row) => toDate(row.last_asked).getTime())));
     const sources = new Map<string, number>();
-    for (const member of members) {
-      for (const row of citedByText.get(member.text) ?? []) {
-        sources.set(row.source, (sources.get(row.source) ?? 0) + row.count);
+    for (const row of rows) {
+      for (const cited of citedByHash.get(row.hash) ?? []) {
+        sources.set(cited.source, (sources.get(cited.source) ?? 0) + cited.count);
       }
     }
     const representative = members[0]?.text ?? "";
@@ -207,7 +201,7 @@ async function groupFailedQuestions(
       cited: [...sources]
         .map(([source, count]) => ({ source, count }))
         .sort((a, b) => b.count - a.count || a.source.localeCompare(b.source)),
-      hashes: members.map((member) => questionHash(member.text)),
+      texts: members.map((member) => member.text),
       lastFailedAt,
     };
   });
@@ -231,7 +225,7 @@ async function resolutionStatus(
   /** First document write after each resolution, looked up once per listing. */
   writes: Map<string, Date | null>,
 ): Promise<{ status: Gap["status"]; resolvedAt: string | null }> {
-  const hashes = new Set(group.hashes);
+  const hashes = new Set(group.texts.map(questionHash));
   const resolution = resolutions.find((row) =>
     row.question_hashes.some((hash) => hashes.has(hash)),
   );
@@ -246,18 +240,44 @@ async function resolutionStatus(
   return { status: "resolved", resolvedAt: resolvedAt.toISOString() };
 }
 
+/** Nearest sources by documents version, embedder, collection and question. */
+const NEAREST_SOURCES = cacheKey<Map<string, string[]>>("insight nearest sources");
+const MAX_CACHED_SEARCHES = 5000;
+
+/**
+ * Changes whenever a document of the collection is written or deleted: the number of documents
+ * and the latest write. The searches for the closest documents are kept until it changes.
+ */
+async function documentsVersion(context: LoreContext, collection: string): Promise<string> {
+  const [row] = await queryRows<{ documents: number; written: Date | string | null }>(
+    context.db,
+    sql`SELECT count(*)::int AS documents, max(d.updated_at) AS written
+        FROM documents d JOIN collections c ON c.id = d.collection_id WHERE c.name = ${collection}`,
+  );
+  return `${row?.documents ?? 0}@${row?.written ? toDate(row.written).toISOString() : "-"}`;
+}
+
 async function nearestSources(
   context: LoreContext,
   collection: string,
   question: string,
+  version: string,
 ): Promise<string[]> {
+  const cache = contextCaches(context).get(NEAREST_SOURCES, () => new Map());
+  const embedder = context.queryEmbedder ?? context.embedder;
+  const key = `${version}\n${embedder.id}\n${collection}\n${question}`;
+  const cached = cache.get(key);
+  if (cached) return cached;
   try {
     const { chunks } = await retrieve(context, {
       query: question,
       collection,
       topK: RETRIEVED_PER_GAP,
     });
-    return [...new Set(chunks.map((chunk) => chunk.source))];
+    const sources = [...new Set(chunks.map((chunk) => chunk.source))];
+    if (cache.size >= MAX_CACHED_SEARCHES) cache.clear();
+    cache.set(key, sources);
+    return sources;
   } catch (error) {
     // A dropped collection or another embedder still has its log: show the gaps without this.
     if (error instanceof LoreError) return [];
@@ -265,20 +285,27 @@ async function nearestSources(
   }
 }
 
-/** Failed questions of one collection grouped by meaning, open gaps first, most asked first. */
-export async function listGaps(context: LoreContext, input: GapsRequest): Promise<GapsResponse> {
+/**
+ * Failed questions of one collection grouped by meaning, open gaps first, most asked first. Read
+ * from the rollups of migration 0011 (see rollupWindow; `rawUntil` is a test's).
+ */
+export async function listGaps(
+  context: LoreContext,
+  input: GapsRequest,
+  rawUntil?: Date,
+): Promise<GapsResponse> {
   const request = GapsRequest.parse(input);
   const since = windowStart(request.since);
-  const { groups, failedAsks, distinct } = await groupFailedQuestions(
-    context,
-    request.collection,
-    since,
-  );
-  const resolutions = await queryRows<ResolutionRow>(
-    context.db,
-    sql`SELECT id, question_hashes, resolved_at FROM insight_gap_resolutions
-        WHERE collection = ${request.collection} ORDER BY resolved_at DESC`,
-  );
+  // Independent reads: side by side on the pool.
+  const [{ groups, failedAsks, distinct }, resolutions, version] = await Promise.all([
+    groupFailedQuestions(context, request.collection, since, rawUntil),
+    queryRows<ResolutionRow>(
+      context.db,
+      sql`SELECT id, question_hashes, resolved_at FROM insight_gap_resolutions
+          WHERE collection = ${request.collection} ORDER BY resolved_at DESC`,
+    ),
+    documentsVersion(context, request.collection),
+  ]);
   const writes = new Map<string, Date | null>();
   const withStatus: { group: GroupedGap; status: Gap["status"]; resolvedAt: string | null }[] = [];
   for (const group of groups) {
@@ -296,10 +323,10 @@ export async function listGaps(context: LoreContext, input: GapsRequest): Promis
   // The shown gaps' searches are independent: run them side by side on the pool.
   const gaps: Gap[] = await Promise.all(
     ranked.map(async ({ group, status, resolvedAt }) => {
-      const { hashes: _hashes, lastFailedAt: _lastFailedAt, ...shown } = group;
+      const { texts: _texts, lastFailedAt: _lastFailedAt, ...shown } = group;
       return {
         ...shown,
-        retrieved: await nearestSources(context, request.collection, group.representative),
+        retrieved: await nearestSources(context, request.collection, group.representative, version),
         status,
         resolvedAt,
       };
@@ -342,7 +369,7 @@ export async function resolveGap(
     id,
     collection: request.collection,
     representative: group.representative,
-    questionHashes: group.hashes,
+    questionHashes: group.texts.map(questionHash),
     resolvedAt,
     resolvedBy: input.keyId ?? null,
   });

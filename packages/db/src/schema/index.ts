@@ -9,6 +9,14 @@ export { documents } from "./documents";
 export { feedback } from "./feedback";
 export { INGEST_JOB_STATUSES, type IngestJobStatus, ingestJobs } from "./ingest-jobs";
 export { insightGapResolutions } from "./insight-gap-resolutions";
+export {
+  insightCitationRollups,
+  insightGapCitationRollups,
+  insightGapQuestionRollups,
+  insightLatencyRollups,
+  insightQueryVotes,
+  insightUsageRollups,
+} from "./insight-rollups";
 export { queries } from "./queries";
 export { rateLimits } from "./rate-limits";
 export { sourcePages } from "./source-pages";
