@@ -134,6 +134,7 @@ describe("bench harness", () => {
     expect(result).toMatchObject({ mode: "server", database: "pglite-over-wire" });
     expect(result.chunks).toBeGreaterThan(0);
     for (const load of [result.search, result.ask]) {
+      if (!load) throw new Error("both routes were loaded");
       expect(load.requests).toBeGreaterThan(0);
       expect(load.errors + load.non2xx + load.timeouts).toBe(0);
       expect(load.serverCpuMsPerRequest).toBeGreaterThan(0);
@@ -143,5 +144,20 @@ describe("bench harness", () => {
       expect(load.sqlRoundTripsPerRequest).toBeGreaterThanOrEqual(1);
       expect(load.loadAverage).toMatch(/^\d/);
     }
-  }, 120_000);
+  }, 240_000);
+
+  it("loads `lore serve` with auth required and a rate-limited key: every request answered, none refused", async () => {
+    const result = await benchQuery({
+      concurrency: 2,
+      durationSeconds: 1,
+      mode: "server",
+      auth: true,
+      routes: ["ask"],
+    });
+    expect(result.auth).toBe(true);
+    expect(result.search).toBeUndefined();
+    expect(result.ask?.requests).toBeGreaterThan(0);
+    expect(result.ask?.non2xx).toBe(0);
+    expect(result.ask?.sqlRoundTripsPerRequest).toBeGreaterThanOrEqual(1);
+  }, 240_000);
 });

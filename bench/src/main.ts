@@ -8,7 +8,7 @@ import { ScaleChartInput, scaleChartSvg } from "./chart";
 import { generateChunkTexts } from "./corpus";
 import { benchIngest } from "./ingest-bench";
 import { benchInsights } from "./insights-bench";
-import { benchQuery } from "./query-bench";
+import { benchQuery, type QueryRoute } from "./query-bench";
 import { benchQueries, benchScale } from "./scale-bench";
 import { benchText } from "./text-bench";
 
@@ -125,6 +125,14 @@ program
     "the local embedder's size for --collection (bench scale's default: 1024)",
     integer("--dimensions", 8, 2000),
   )
+  .option(
+    "--auth",
+    "serve with LORE_AUTH=required and load it with a key that has a rate limit and a token quota (server mode)",
+  )
+  .option("--routes <list>", "routes to load, in order: search, ask", queryRoutes, [
+    "search",
+    "ask",
+  ])
   .action(
     async (
       folder: string | undefined,
@@ -136,6 +144,8 @@ program
         cpuProf?: string;
         collection?: string;
         dimensions?: number;
+        auth?: boolean;
+        routes: QueryRoute[];
       },
     ) => {
       const databaseUrl = options.databaseUrl ?? process.env.DATABASE_URL;
@@ -159,10 +169,22 @@ program
           ...(options.cpuProf ? { cpuProfileDir: options.cpuProf } : {}),
           ...(options.collection ? { existingCollection: options.collection } : {}),
           ...(options.dimensions ? { embedDimensions: options.dimensions } : {}),
+          ...(options.auth ? { auth: true } : {}),
+          routes: options.routes,
         }),
       );
     },
   );
+
+function queryRoutes(value: string): QueryRoute[] {
+  const routes = value.split(",").map((part) => part.trim());
+  for (const route of routes) {
+    if (route !== "search" && route !== "ask") {
+      throw new InvalidArgumentError("--routes takes search and/or ask");
+    }
+  }
+  return routes as QueryRoute[];
+}
 
 function integerList(name: string, min: number, max: number) {
   const one = integer(name, min, max);

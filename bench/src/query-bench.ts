@@ -4,10 +4,11 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { ingestFolder, SAMPLE_DOCS_DIR } from "@lore/core";
+import { createApiKey, ingestFolder, SAMPLE_DOCS_DIR } from "@lore/core";
 import { migrate, openDatabase } from "@lore/db";
 import { createLocalEmbedder } from "@lore/providers";
 import autocannon from "autocannon";
+import pg from "pg";
 import { BENCH_QUESTIONS } from "./corpus";
 import { describeMachine, type Machine } from "./machine";
 import { LORE_MAIN, REPO_ROOT, runScript, startBackground, waitFor } from "./processes";
@@ -34,7 +35,20 @@ export interface QueryBenchOptions {
    */
   existingCollection?: string;
   embedDimensions?: number;
+  /**
+   * Serve with LORE_AUTH=required and send an API key that has a rate limit and a daily token
+   * quota (both too high to trip), so each request also pays the key look-up and the limit
+   * counters, as a deployment's does. Server mode only (the bench creates the key in the database).
+   */
+  auth?: boolean;
+  /** Which routes to load, in order; default both. */
+  routes?: readonly QueryRoute[];
 }
+
+export type QueryRoute = "search" | "ask";
+
+/** The bench key's limits: a deployment's kind of key, set high enough never to refuse the load. */
+const BENCH_KEY_LIMITS = { rateLimitPerMinute: 100_000, dailyTokenLimit: 2_000_000_000 };
 
 export interface EndpointLoad {
   route: string;
@@ -48,10 +62,19 @@ export interface EndpointLoad {
   serverCpuMsPerRequest: number;
   /** What one core of `lore serve` could answer at that cost: 1000 / serverCpuMsPerRequest. */
   serverSingleCoreCeiling: number;
-  /** The bench's PGlite process's CPU time per request; PGlite over the wire only. */
+  /**
+   * The database's CPU time per request: the bench's PGlite process, or on a real Postgres the
+   * backends serving `lore serve`'s connections to the database (/proc/<pid>/stat, same machine).
+   */
   databaseCpuMsPerRequest?: number;
   /** SQL round trips (Sync or simple Query messages) per request; PGlite over the wire only. */
   sqlRoundTripsPerRequest?: number;
+  /**
+   * Transactions committed or rolled back in the database per request (pg_stat_database); real
+   * Postgres only. Lore's query path runs each statement in its own implicit transaction, so
+   * this is its statements, and round trips, per request.
+   */
+  databaseTransactionsPerRequest?: number;
   /** /proc/loadavg when the load started: the machine's cores are shared. */
   loadAverage: string;
 }
@@ -65,8 +88,10 @@ export interface QueryBenchResult {
   chunks: number | undefined;
   concurrency: number;
   durationSeconds: number;
-  search: EndpointLoad;
-  ask: EndpointLoad;
+  /** LORE_AUTH=required with a rate-limited key carrying a token quota (`--auth`). */
+  auth: boolean;
+  search?: EndpointLoad;
+  ask?: EndpointLoad;
   serverPeakRssMiB: number;
 }
 
@@ -78,7 +103,15 @@ interface ServedDatabase {
   kind: "pglite-over-wire" | "postgres";
   pid?: number | undefined;
   roundTrips?: () => Promise<number>;
+  /** A real Postgres's view of `lore serve`'s work: its backends' CPU and the transactions. */
+  statistics?: () => Promise<PostgresStatistics>;
   close(): Promise<void>;
+}
+
+interface PostgresStatistics {
+  /** CPU ms so far of each backend connected to the database, by pid. */
+  backendCpuMs: Map<number, number>;
+  transactions: number;
 }
 
 const WIRE_DATABASE_PROCESS = fileURLToPath(new URL("./wire-database-process.ts", import.meta.url));
@@ -91,7 +124,7 @@ export async function benchQuery(options: QueryBenchOptions): Promise<QueryBench
     LORE_DATA_DIR: path.join(scratch, "data"),
     LORE_EMBED_PROVIDER: "local",
     LORE_CHAT_PROVIDER: "extractive",
-    LORE_AUTH: "off",
+    LORE_AUTH: options.auth ? "required" : "off",
     LORE_LOG_LEVEL: "info",
     PORT: "0",
     HOST: "127.0.0.1",
@@ -104,6 +137,9 @@ export async function benchQuery(options: QueryBenchOptions): Promise<QueryBench
   if (options.embedDimensions) environment.LORE_EMBED_DIMENSIONS = String(options.embedDimensions);
   delete environment.DATABASE_URL;
   const collection = options.existingCollection ?? "default";
+  if (options.auth && options.mode !== "server") {
+    throw new Error("--auth needs --mode server: the bench creates its key in the database");
+  }
   try {
     let database: ServedDatabase | undefined;
     if (options.mode === "server") {
@@ -118,6 +154,10 @@ export async function benchQuery(options: QueryBenchOptions): Promise<QueryBench
         progress(`ingesting ${options.folder ?? "the sample docs"} over ${served.kind} ...`);
         await ingestOver(served.url, options.folder ?? SAMPLE_DOCS_DIR);
       }
+    }
+    const headers: Record<string, string> = { "content-type": "application/json" };
+    if (options.auth && database) {
+      headers.authorization = `Bearer ${await createBenchKey(database.url)}`;
     } else if (options.folder) {
       progress(`ingesting ${options.folder} ...`);
       await runScript(LORE_MAIN, ["ingest", path.resolve(options.folder), "--json"], environment);
@@ -137,7 +177,7 @@ export async function benchQuery(options: QueryBenchOptions): Promise<QueryBench
       () => (server.child.exitCode === null ? undefined : `lore serve exited: ${server.output()}`),
     );
     progress(`lore serve is up at ${url}`);
-    const collections = (await (await fetch(`${url}/v1/collections`)).json()) as {
+    const collections = (await (await fetch(`${url}/v1/collections`, { headers })).json()) as {
       collections?: { name: string; chunks: number }[];
     };
     const chunks = collections.collections?.find((item) => item.name === collection)?.chunks;
@@ -150,9 +190,16 @@ export async function benchQuery(options: QueryBenchOptions): Promise<QueryBench
         durationSeconds: options.durationSeconds,
         serverPid: server.child.pid,
         database,
+        headers,
       });
-    const search = await load("/v1/search", (query) => ({ query, collection }));
-    const ask = await load("/v1/ask", (question) => ({ question, collection }));
+    const routes = options.routes ?? ["search", "ask"];
+    const loads: Partial<Record<QueryRoute, EndpointLoad>> = {};
+    for (const route of routes) {
+      loads[route] =
+        route === "search"
+          ? await load("/v1/search", (query) => ({ query, collection }))
+          : await load("/v1/ask", (question) => ({ question, collection }));
+    }
     return {
       benchmark: "query",
       machine: describeMachine(),
@@ -166,8 +213,8 @@ export async function benchQuery(options: QueryBenchOptions): Promise<QueryBench
       chunks,
       concurrency: options.concurrency,
       durationSeconds: options.durationSeconds,
-      search,
-      ask,
+      auth: options.auth ?? false,
+      ...loads,
       serverPeakRssMiB: await server.peakRssMiB(),
     };
   } finally {
@@ -178,7 +225,16 @@ export async function benchQuery(options: QueryBenchOptions): Promise<QueryBench
 
 /** DATABASE_URL as given, else an in-memory PGlite served over the wire by a child process. */
 async function serveDatabase(url: string | undefined): Promise<ServedDatabase> {
-  if (url) return { url, kind: "postgres", close: async () => {} };
+  if (url) {
+    const monitor = new pg.Client({ connectionString: url });
+    await monitor.connect();
+    return {
+      url,
+      kind: "postgres",
+      statistics: () => postgresStatistics(monitor),
+      close: () => monitor.end(),
+    };
+  }
   const child = fork(WIRE_DATABASE_PROCESS, [], {
     cwd: REPO_ROOT,
     execArgv: ["--import", "tsx"],
@@ -229,6 +285,20 @@ async function ingestOver(url: string, folder: string): Promise<void> {
   }
 }
 
+/** A key for `ask` and `search` with BENCH_KEY_LIMITS; returns its secret. */
+async function createBenchKey(url: string): Promise<string> {
+  const database = await openDatabase({ kind: "postgres", url });
+  try {
+    const { key } = await createApiKey(
+      { db: database.db },
+      { name: `bench-${Date.now()}`, scopes: ["ask", "search"], ...BENCH_KEY_LIMITS },
+    );
+    return key;
+  } finally {
+    await database.close();
+  }
+}
+
 interface LoadRun {
   url: string;
   route: string;
@@ -237,6 +307,7 @@ interface LoadRun {
   durationSeconds: number;
   serverPid: number | undefined;
   database: ServedDatabase | undefined;
+  headers: Record<string, string>;
 }
 
 async function runLoad(run: LoadRun): Promise<EndpointLoad> {
@@ -244,7 +315,7 @@ async function runLoad(run: LoadRun): Promise<EndpointLoad> {
   const requests = BENCH_QUESTIONS.map((question) => ({
     method: "POST" as const,
     path: route,
-    headers: { "content-type": "application/json" },
+    headers: run.headers,
     body: JSON.stringify(run.body(question)),
   }));
   // Warm-up: every question once, so caches and JIT are not part of the measured window.
@@ -258,6 +329,7 @@ async function runLoad(run: LoadRun): Promise<EndpointLoad> {
   const cpuBefore = await processCpuMs(run.serverPid);
   const databaseCpuBefore = await processCpuMs(databasePid);
   const roundTripsBefore = await run.database?.roundTrips?.();
+  const postgresBefore = await run.database?.statistics?.();
   const result = await new Promise<autocannon.Result>((resolve, reject) => {
     const instance = autocannon(
       {
@@ -276,6 +348,7 @@ async function runLoad(run: LoadRun): Promise<EndpointLoad> {
   const cpuMs = (await processCpuMs(run.serverPid)) - cpuBefore;
   const databaseCpuMs = (await processCpuMs(databasePid)) - databaseCpuBefore;
   const roundTripsAfter = await run.database?.roundTrips?.();
+  const postgres = postgresBefore && (await postgresWork(run.database, postgresBefore));
   const roundTrips =
     roundTripsBefore === undefined || roundTripsAfter === undefined
       ? undefined
@@ -296,11 +369,61 @@ async function runLoad(run: LoadRun): Promise<EndpointLoad> {
     ...(databasePid === undefined || total === 0
       ? {}
       : { databaseCpuMsPerRequest: round(databaseCpuMs / total, 2) }),
+    ...(postgres === undefined || total === 0
+      ? {}
+      : {
+          databaseCpuMsPerRequest: round(postgres.cpuMs / total, 2),
+          databaseTransactionsPerRequest: round(postgres.transactions / total, 2),
+        }),
     ...(roundTrips === undefined || total === 0
       ? {}
       : { sqlRoundTripsPerRequest: round(roundTrips / total, 2) }),
     loadAverage,
   };
+}
+
+/**
+ * Backends of the monitor's database other than its own, with their CPU so far, and the
+ * database's transactions. Backends flush their counts to pg_stat_database when idle, at most
+ * once a second, so the count is read until two reads 1.2 s apart agree.
+ */
+async function postgresStatistics(monitor: pg.Client): Promise<PostgresStatistics> {
+  const backends = await monitor.query<{ pid: number }>(
+    "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()",
+  );
+  const backendCpuMs = new Map<number, number>();
+  for (const { pid } of backends.rows) backendCpuMs.set(pid, await processCpuMs(pid));
+  const count = async () => {
+    const result = await monitor.query<{ transactions: string }>(
+      "SELECT xact_commit + xact_rollback AS transactions FROM pg_stat_database WHERE datname = current_database()",
+    );
+    return Number(result.rows[0]?.transactions ?? 0);
+  };
+  let transactions = await count();
+  for (let reads = 0; reads < 10; reads++) {
+    await new Promise((resolve) => setTimeout(resolve, 1200));
+    const next = await count();
+    if (next === transactions) break;
+    transactions = next;
+  }
+  return { backendCpuMs, transactions };
+}
+
+/**
+ * What the database did since `before`: the CPU of the backends now connected (those that
+ * connected during the load from zero) and the transactions (the monitor's own few reads
+ * included: a handful against thousands of requests).
+ */
+async function postgresWork(
+  database: ServedDatabase | undefined,
+  before: PostgresStatistics,
+): Promise<{ cpuMs: number; transactions: number } | undefined> {
+  const after = await database?.statistics?.();
+  if (!after) return undefined;
+  let cpuMs = 0;
+  for (const [pid, spent] of after.backendCpuMs)
+    cpuMs += spent - (before.backendCpuMs.get(pid) ?? 0);
+  return { cpuMs, transactions: after.transactions - before.transactions };
 }
 
 let clockTicksPerSecond: number | undefined;

@@ -92,12 +92,18 @@ describe("loadConfig", () => {
       LORE_HNSW_M: "24",
       LORE_HNSW_EF_CONSTRUCTION: "128",
       LORE_HNSW_BUILD_MEMORY_MB: "1024",
+      LORE_HNSW_BUILD_WORKERS: "2",
       LORE_DB_POOL_SIZE: "20",
     });
     expect(config.databasePoolSize).toBe(20);
     expect(loadConfig({}).databasePoolSize).toBe(10);
     expect(config.embed).toMatchObject({ batchSize: 512, concurrency: 2 });
-    expect(config.vectorIndex).toEqual({ m: 24, efConstruction: 128, buildMemoryMb: 1024 });
+    expect(config.vectorIndex).toEqual({
+      m: 24,
+      efConstruction: 128,
+      buildMemoryMb: 1024,
+      buildWorkers: 2,
+    });
     expect(loadConfig({}).embed.concurrency).toBeUndefined();
     expect(loadConfig({}).vectorIndex).toEqual({});
     expect(() => loadConfig({ LORE_EMBED_BATCH_SIZE: "4096" })).toThrow(/LORE_EMBED_BATCH_SIZE/);

@@ -137,6 +137,7 @@ const Environment = z.object({
   LORE_HNSW_M: optionalInteger(2, 100),
   LORE_HNSW_EF_CONSTRUCTION: optionalInteger(4, 1000),
   LORE_HNSW_BUILD_MEMORY_MB: optionalInteger(1, 1024 * 1024),
+  LORE_HNSW_BUILD_WORKERS: optionalInteger(0, 64),
   LORE_EMBED_BATCH_SIZE: optionalInteger(1, 2048),
   LORE_EMBED_CONCURRENCY: optionalInteger(1, 64),
   LORE_QUERY_EMBED_TIMEOUT_MS: optionalInteger(100, 600_000),
@@ -207,7 +208,12 @@ export interface Config {
   /** hnsw.ef_search of every database session; unset: the measured default in @lore/db. */
   hnswEfSearch?: number;
   /** How HNSW indexes are built; unset values: DEFAULT_VECTOR_INDEX in @lore/db. */
-  vectorIndex: { m?: number; efConstruction?: number; buildMemoryMb?: number };
+  vectorIndex: {
+    m?: number;
+    efConstruction?: number;
+    buildMemoryMb?: number;
+    buildWorkers?: number;
+  };
   /** Hybrid retrieval's fusion and BM25; unset values: the embedder's defaults in @lore/core. */
   retrieval: {
     candidates?: number;
@@ -328,6 +334,9 @@ export function loadConfig(
       ...(env.LORE_HNSW_BUILD_MEMORY_MB === undefined
         ? {}
         : { buildMemoryMb: env.LORE_HNSW_BUILD_MEMORY_MB }),
+      ...(env.LORE_HNSW_BUILD_WORKERS === undefined
+        ? {}
+        : { buildWorkers: env.LORE_HNSW_BUILD_WORKERS }),
     },
     retrieval: retrievalConfig(env),
   };

@@ -12,6 +12,8 @@ export {
   authenticate,
   authorize,
   createApiKey,
+  forgetAuthenticatedKeys,
+  KEYS_CHANGED_CHANNEL,
   listApiKeys,
   type Principal,
   revokeApiKey,

@@ -31,6 +31,13 @@ describe("vectorBinary", () => {
     expect([...bytes]).toEqual([0, 2, 0, 0, 0x3f, 0x80, 0, 0, 0xc0, 0, 0, 0]);
   });
 
+  it("encodes a Float32Array (a view into a larger buffer too) byte for byte as the same numbers", () => {
+    const backing = new Float32Array([9, ...VALUES, 9]);
+    const view = backing.subarray(1, 1 + VALUES.length);
+    expect(vectorBinary(view).equals(vectorBinary(VALUES))).toBe(true);
+    expect([...backing]).toEqual([9, ...VALUES, 9]);
+  });
+
   it.each(["embedded", "server"] as const)(
     "is stored exactly as the plain decimal form on the %s driver",
     async (mode) => {

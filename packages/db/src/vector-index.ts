@@ -16,11 +16,23 @@ export interface VectorIndexSettings extends HnswParameters {
    * in it (at Postgres' default 64 MB, ~8k vectors of 1,536 dimensions already do not).
    */
   buildMemoryMb: number;
+  /**
+   * Parallel workers of a build on Postgres (`max_parallel_maintenance_workers`); 0 builds in the
+   * one backend. On the bench's 2-core machine a serial build of 5,776 vectors of 1,536
+   * dimensions took 2.6–2.9 s, with one worker 4.1 s, with two 3.2–5.0 s: the workers share the
+   * graph under locks and compete for the same cores. Worth raising on a large first import with
+   * idle cores to spare.
+   */
+  buildWorkers: number;
 }
 
 export const DEFAULT_HNSW: HnswParameters = { m: 16, efConstruction: 64 };
 
-export const DEFAULT_VECTOR_INDEX: VectorIndexSettings = { ...DEFAULT_HNSW, buildMemoryMb: 256 };
+export const DEFAULT_VECTOR_INDEX: VectorIndexSettings = {
+  ...DEFAULT_HNSW,
+  buildMemoryMb: 256,
+  buildWorkers: 0,
+};
 
 /**
  * `hnsw.ef_search` of every session: the candidates kept while walking the graph. Against exact
@@ -45,18 +57,25 @@ export async function ensureVectorIndex(
   settings: Partial<VectorIndexSettings> = {},
 ): Promise<void> {
   if (await vectorIndexExists(db, dimensions)) return;
-  const { m, efConstruction, buildMemoryMb } = { ...DEFAULT_VECTOR_INDEX, ...settings };
+  const { m, efConstruction, buildMemoryMb, buildWorkers } = {
+    ...DEFAULT_VECTOR_INDEX,
+    ...settings,
+  };
   const dims = Math.trunc(dimensions);
   await db.transaction(async (transaction) => {
     await transaction.execute(
       sql.raw(`SET LOCAL maintenance_work_mem = '${Math.trunc(buildMemoryMb)}MB'`),
     );
     if (postgresPool(db)) {
-      // Postgres sizes a parallel build by the heap, and the vectors live in TOAST, so a first load
-      // of thousands of chunks (7.8 MB of heap for 5,776) looks too small for workers. With the threshold at 0 the build uses up to
-      // max_parallel_maintenance_workers (the server's choice, default 2). On a shared 2-core
-      // machine it measured between no gain and 1.5x (bench/README.md); PGlite has no workers.
-      await transaction.execute(sql.raw("SET LOCAL min_parallel_table_scan_size = 0"));
+      // Set either way, so the server's own max_parallel_maintenance_workers never decides. With
+      // workers, the threshold goes to 0: Postgres sizes a parallel build by the heap, and the
+      // vectors live in TOAST, so thousands of chunks (7.8 MB of heap for 5,776) look too small.
+      // PGlite has no workers.
+      const workers = Math.max(0, Math.trunc(buildWorkers));
+      await transaction.execute(sql.raw(`SET LOCAL max_parallel_maintenance_workers = ${workers}`));
+      if (workers > 0) {
+        await transaction.execute(sql.raw("SET LOCAL min_parallel_table_scan_size = 0"));
+      }
     }
     await transaction.execute(
       sql.raw(

@@ -7,4 +7,10 @@ export interface Embedder {
   /** Most texts one `embed` call may be given; callers batch to this size. */
   readonly maxBatch: number;
   embed(texts: readonly string[], signal?: AbortSignal): Promise<number[][]>;
+  /**
+   * The same vectors as float32 arrays, when the provider receives them that way (OpenAI's
+   * base64 wire format): a bulk ingest then never turns millions of floats into JS numbers and
+   * back into bytes. Optional; callers fall back to `embed`.
+   */
+  embedFloat32?(texts: readonly string[], signal?: AbortSignal): Promise<Float32Array[]>;
 }

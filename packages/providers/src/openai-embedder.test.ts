@@ -22,6 +22,19 @@ describe("OpenAI-compatible embedder against the fake server", () => {
     expect(await embedder.embed(["beta"])).toEqual([vectors[1]]);
   });
 
+  it("gives the same vectors as float32 arrays, in order, straight from the base64 wire form", async () => {
+    const embedder = await createOpenAIEmbedder({
+      model: "text-embedding-3-small",
+      dimensions: 64,
+      baseUrl: fake.baseURL,
+    });
+    const texts = ["alpha", "beta", "gamma"];
+    const vectors = await embedder.embedFloat32?.(texts);
+    expect(vectors?.every((vector) => vector instanceof Float32Array)).toBe(true);
+    expect(vectors?.map((vector) => Array.from(vector))).toEqual(await embedder.embed(texts));
+    expect(fake.requests[0]?.body.encoding_format).toBe("base64");
+  });
+
   it("retries a 429 honouring Retry-After, then succeeds", async () => {
     const embedder = await createOpenAIEmbedder({
       model: "text-embedding-3-small",

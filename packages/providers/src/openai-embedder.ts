@@ -37,7 +37,13 @@ export async function createOpenAIEmbedder(options: OpenAIEmbedderOptions): Prom
     // The SDK retries 408/409/429/5xx and network errors with backoff, honouring Retry-After.
     maxRetries: options.maxRetries ?? 4,
   });
-  const embed = async (texts: readonly string[], signal?: AbortSignal): Promise<number[][]> => {
+  // `base64` given explicitly makes the SDK hand back the wire strings instead of number arrays.
+  const request = async <Vector>(
+    texts: readonly string[],
+    signal: AbortSignal | undefined,
+    format: "base64" | undefined,
+    decode: (embedding: unknown) => Vector,
+  ): Promise<Vector[]> => {
     if (texts.length === 0) return [];
     try {
       const response = await client.embeddings.create(
@@ -45,12 +51,13 @@ export async function createOpenAIEmbedder(options: OpenAIEmbedderOptions): Prom
           model: options.model,
           input: [...texts],
           ...(options.dimensions ? { dimensions: options.dimensions } : {}),
+          ...(format ? { encoding_format: format } : {}),
         },
         signal ? { signal } : {},
       );
       const vectors = [...response.data]
         .sort((left, right) => left.index - right.index)
-        .map((item) => item.embedding);
+        .map((item) => decode(item.embedding));
       if (vectors.length !== texts.length) {
         throw new ProviderError(
           `embedding server returned ${vectors.length} vectors for ${texts.length} texts`,
@@ -62,6 +69,10 @@ export async function createOpenAIEmbedder(options: OpenAIEmbedderOptions): Prom
       throw toProviderError(error);
     }
   };
+  const embed = (texts: readonly string[], signal?: AbortSignal) =>
+    request(texts, signal, undefined, (embedding) => embedding as number[]);
+  const embedFloat32 = (texts: readonly string[], signal?: AbortSignal) =>
+    request(texts, signal, "base64", float32Of);
   const dimensions =
     options.dimensions ??
     options.knownDimensions ??
@@ -73,5 +84,19 @@ export async function createOpenAIEmbedder(options: OpenAIEmbedderOptions): Prom
     dimensions,
     maxBatch: options.maxBatch ?? DEFAULT_OPENAI_EMBED_BATCH,
     embed,
+    embedFloat32,
   };
+}
+
+/** A base64 embedding as float32s (little-endian, as OpenAI sends them); a server that answered with numbers anyway is converted. */
+function float32Of(embedding: unknown): Float32Array {
+  if (Array.isArray(embedding)) return Float32Array.from(embedding as number[]);
+  const bytes = Buffer.from(String(embedding), "base64");
+  if (bytes.length % 4 !== 0) {
+    throw new ProviderError("embedding server returned a malformed base64 vector", false);
+  }
+  // A view needs 4-byte alignment; a pooled small Buffer may not have it.
+  return bytes.byteOffset % 4 === 0
+    ? new Float32Array(bytes.buffer, bytes.byteOffset, bytes.length / 4)
+    : new Float32Array(new Uint8Array(bytes).buffer);
 }

@@ -61,10 +61,25 @@ export function terms(text: string): string[] {
 export function matchTerms(text: string): string[] {
   const result: string[] = [];
   for (const word of words(text)) {
-    if (STOPWORDS.has(word)) continue;
-    result.push(word.length > 3 && !/\d/.test(word) ? inflectionStem(word) : word);
+    const found = matchTerm(word);
+    if (found !== null) result.push(found);
   }
   return result;
+}
+
+// Answering reduces every retrieved chunk's words on each question, so each word's reduction is
+// kept like its stem (same bound).
+const matchTermOfWord = new Map<string, string | null>();
+
+function matchTerm(word: string): string | null {
+  let cached = matchTermOfWord.get(word);
+  if (cached === undefined) {
+    if (STOPWORDS.has(word)) cached = null;
+    else cached = word.length > 3 && !/\d/.test(word) ? inflectionStem(word) : word;
+    if (matchTermOfWord.size >= MAX_CACHED_WORDS) matchTermOfWord.clear();
+    matchTermOfWord.set(word, cached);
+  }
+  return cached;
 }
 
 const VOWEL = /[aeiouy]/;

@@ -1,7 +1,14 @@
 // `lore serve`: the API on a port; in embedded mode it first loads the sample docs into an empty default.
 import { createApp, serveApp } from "@lore/api";
 import type { Config } from "@lore/config";
-import { ingestFolder, listCollections, SAMPLE_DOCS_DIR, scheduleQueryRetention } from "@lore/core";
+import {
+  forgetAuthenticatedKeys,
+  ingestFolder,
+  KEYS_CHANGED_CHANNEL,
+  listCollections,
+  SAMPLE_DOCS_DIR,
+  scheduleQueryRetention,
+} from "@lore/core";
 import { runWorker } from "@lore/worker";
 import type { Command } from "commander";
 import type { Logger } from "pino";
@@ -18,7 +25,10 @@ export async function runServe(
     ...(options.port === undefined ? {} : { port: options.port }),
     ...(options.host ? { host: options.host } : {}),
   });
-  await serve(config, pino({ level: config.logLevel }));
+  // Asynchronous: a line written while the previous write is in flight joins the next one, so
+  // under load the request log costs a write per batch of requests instead of a blocking write
+  // each (pino flushes what is left when the process exits).
+  await serve(config, pino({ level: config.logLevel }, pino.destination({ dest: 1, sync: false })));
 }
 
 async function serve(config: Config, logger: Logger): Promise<void> {
@@ -49,6 +59,14 @@ async function serve(config: Config, logger: Logger): Promise<void> {
     allowedHosts: config.allowedHosts,
     ...(config.chat.provider === "openai" ? { chatModel: config.chat.model } : {}),
   });
+  // Keys this process has authenticated are remembered for a few seconds; a revocation anywhere
+  // makes it forget them at once.
+  const stopKeyListener =
+    config.auth === "required"
+      ? await runtime.database.listen(KEYS_CHANGED_CHANNEL, () =>
+          forgetAuthenticatedKeys(runtime.context),
+        )
+      : undefined;
   const server = await serveApp(app, { port: config.port, host: config.host });
   logger.info(
     {
@@ -91,6 +109,7 @@ async function serve(config: Config, logger: Logger): Promise<void> {
     await server.close();
     await worker?.stop();
     await retention?.stop();
+    await stopKeyListener?.();
     await runtime.close();
     process.exit(0);
   };

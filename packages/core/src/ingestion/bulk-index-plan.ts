@@ -55,18 +55,31 @@ export class BulkIndexPlan {
     this.deferred = true;
   }
 
+  /**
+   * Builds what beforeWrite dropped. On Postgres the two builds run at once on two connections
+   * (both take a SHARE lock, which do not conflict), so the GIN build hides behind the longer
+   * HNSW one; PGlite's one connection runs them in turn. Both are attempted even if one fails.
+   */
   async afterWrites(): Promise<void> {
+    const builds: Promise<void>[] = [];
     if (this.fullTextDeferred) {
       this.fullTextDeferred = false;
-      await ensureFullTextIndex(this.context.db, buildMemoryMb(this.context));
+      builds.push(ensureFullTextIndex(this.context.db, buildMemoryMb(this.context)));
     }
-    if (!this.deferred) return;
-    this.deferred = false;
-    await ensureVectorIndex(
-      this.context.db,
-      this.collection.embeddingDimensions,
-      this.context.vectorIndex,
+    if (this.deferred) {
+      this.deferred = false;
+      builds.push(
+        ensureVectorIndex(
+          this.context.db,
+          this.collection.embeddingDimensions,
+          this.context.vectorIndex,
+        ),
+      );
+    }
+    const failure = (await Promise.allSettled(builds)).find(
+      (outcome): outcome is PromiseRejectedResult => outcome.status === "rejected",
     );
+    if (failure) throw failure.reason;
   }
 }
 

@@ -4,6 +4,7 @@ import pLimit, { type LimitFunction } from "p-limit";
 import { estimateTokens } from "../answering/token-count";
 import {
   type ChangedDocument,
+  type ChunkVector,
   type FileOutcome,
   isChanged,
   type PreparedDocument,
@@ -38,7 +39,7 @@ class EmbedBatcher<Entry> {
   private texts = 0;
   private tokens = 0;
 
-  constructor(private readonly limits: { texts: number; entries: number }) {}
+  constructor(readonly limits: { texts: number; entries: number }) {}
 
   /** Adds an entry; returns the batch it closed, if it closed one. */
   add(entry: Entry, cost: BatchCost): Entry[] | undefined {
@@ -94,15 +95,15 @@ export async function embedDocuments(
   }
   if (texts.size === 0) return;
   const limit = options.limit ?? pLimit(1);
-  const embedded = new Map<string, number[]>();
+  const embedded = new Map<string, ChunkVector>();
   await Promise.all(
     requestBatches([...texts], embedBatchSize(embedder, options.batchSize)).map((batch) =>
       limit(async () => {
         options.signal?.throwIfAborted();
-        const vectors = await embedder.embed(
-          batch.map(([, text]) => text),
-          options.signal,
-        );
+        const texts = batch.map(([, text]) => text);
+        const vectors: readonly ChunkVector[] = embedder.embedFloat32
+          ? await embedder.embedFloat32(texts, options.signal)
+          : await embedder.embed(texts, options.signal);
         batch.forEach(([chunkHash], index) => {
           const vector = vectors[index];
           if (vector) embedded.set(chunkHash, vector);
@@ -133,13 +134,19 @@ function requestBatches(entries: [string, string][], size: number): [string, str
 
 /**
  * Groups consecutive files into batches of about `size` texts to embed (and estimated tokens
- * within one request's budget): one embedding request and one write transaction per batch.
+ * within one request's budget): one embedding request and one write transaction per batch. The
+ * first batches are smaller (a quarter, then half of `size`), so the first request leaves, and
+ * the first write can start, after a few files are read instead of a full batch's worth.
  */
 export async function* embeddingBatches(
   files: AsyncIterable<FileOutcome>,
   size: number,
 ): AsyncGenerator<FileOutcome[]> {
-  const batcher = new EmbedBatcher<FileOutcome>({ texts: size, entries: MAX_BATCH_DOCUMENTS });
+  const ramp = [Math.ceil(size / 4), Math.ceil(size / 2)];
+  const batcher = new EmbedBatcher<FileOutcome>({
+    texts: ramp.shift() ?? size,
+    entries: MAX_BATCH_DOCUMENTS,
+  });
   for await (const entry of files) {
     const changed = entry.prepared && isChanged(entry.prepared) ? entry.prepared : undefined;
     const closed = batcher.add(
@@ -148,7 +155,10 @@ export async function* embeddingBatches(
         ? { texts: changed.missing.length, tokens: missingTokens(changed) }
         : { texts: 0, tokens: 0 },
     );
-    if (closed) yield closed;
+    if (closed) {
+      batcher.limits.texts = ramp.shift() ?? size;
+      yield closed;
+    }
   }
   const last = batcher.flush();
   if (last) yield last;

@@ -12,12 +12,13 @@ import type { FileOutcome } from "./prepare-document";
 export class IngestReport {
   private readonly summary: IngestSummary;
   private readonly progress: IngestProgress = emptyProgress();
-  private readonly stages: IngestStages = {
+  private readonly stages: Record<keyof IngestStages, number> = {
     list: 0,
     read: 0,
     embed: 0,
     write: 0,
     index: 0,
+    waiting: 0,
     sync: 0,
   };
 
@@ -42,8 +43,13 @@ export class IngestReport {
     try {
       return await work();
     } finally {
-      this.stages[stage] += performance.now() - begun;
+      this.add(stage, performance.now() - begun);
     }
+  }
+
+  /** Adds `ms` measured by the caller to `stage`. */
+  add(stage: keyof IngestStages, ms: number): void {
+    this.stages[stage] += ms;
   }
 
   /** The walk found `files`: the first progress report, with the total known up front. */

@@ -38,8 +38,13 @@ export const IngestStages = z.object({
   embed: z.number(),
   /** Write transactions. */
   write: z.number(),
-  /** Dropping and rebuilding the HNSW index around a bulk load. */
+  /** Dropping and rebuilding the HNSW and full-text indexes around a bulk load. */
   index: z.number(),
+  /**
+   * The writes waiting for the next batch to be read and embedded: near 0 when the database is
+   * the bottleneck, most of the job when the embedder or the reading is. Absent on older jobs.
+   */
+  waiting: z.number().optional(),
   /** Deleting documents whose files are gone (sync). */
   sync: z.number(),
 });

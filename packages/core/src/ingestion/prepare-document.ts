@@ -19,6 +19,9 @@ export interface StoredDocument {
   contentHash: string;
 }
 
+/** A chunk's vector: float32s from the embedder when it gives them, numbers when read back. */
+export type ChunkVector = readonly number[] | Float32Array;
+
 /** A document chunked, with the vectors the collection already has; nothing written yet. */
 export interface ChangedDocument {
   outcome: "added" | "updated";
@@ -27,7 +30,7 @@ export interface ChangedDocument {
   metadata: Record<string, unknown>;
   pieces: TextChunk[];
   /** Vectors by chunk hash: reused from the collection, then filled in by embedDocuments. */
-  vectors: Map<string, number[]>;
+  vectors: Map<string, ChunkVector>;
   /** Chunk hashes the collection has no vector for, each once, in document order. */
   missing: string[];
   /** Texts embedded for this document (a text shared with an earlier document counts there). */
@@ -84,7 +87,7 @@ export async function prepareDocument(
   );
   const vectors =
     options.reuseVectors === false
-      ? new Map<string, number[]>()
+      ? new Map<string, ChunkVector>()
       : await knownEmbeddings(
           db,
           collection.id,
@@ -198,8 +201,8 @@ async function knownEmbeddings(
   db: LoreDb,
   collectionId: string,
   hashes: string[],
-): Promise<Map<string, number[]>> {
-  const known = new Map<string, number[]>();
+): Promise<Map<string, ChunkVector>> {
+  const known = new Map<string, ChunkVector>();
   if (hashes.length === 0) return known;
   const rows = await db
     .selectDistinctOn([chunks.contentHash], {
