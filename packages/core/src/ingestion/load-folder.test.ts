@@ -165,11 +165,12 @@ describe("loadFile", () => {
  */
 /**
  * A parse on the main thread would stall the loop for most of its time (pdf.js inflates a stream
- * in one synchronous call); in a worker the loop only waits for the CPU, which on a loaded
- * machine can be a few hundred ms: so the bound scales with how long the parse took.
+ * in one synchronous call, and a time limit cannot fire meanwhile, so at least the 500 ms one);
+ * in a worker the loop only waits for the CPU or a collection, which on a loaded machine has
+ * reached 200 ms: so the bound is 400 ms, or half the parse when it took longer.
  */
 function stallBound(parseMs: number): number {
-  return Math.max(200, parseMs / 4);
+  return Math.max(400, parseMs / 2);
 }
 
 async function longestStall<Result>(work: () => Promise<Result>) {
