@@ -92,16 +92,17 @@ export { chunkMarkdown, DEFAULT_CHUNKING } from "./ingestion/chunk-markdown";
 export type { IngestFolderOptions } from "./ingestion/ingest-folder";
 export { ingestFolder } from "./ingestion/ingest-folder";
 export { resolveIngestPath } from "./ingestion/ingest-roots";
-export { IngestProgress, IngestStages, IngestSummary } from "./ingestion/ingest-summary";
 export type { LoadedDocument } from "./ingestion/load-folder";
 export { DEFAULT_MAX_FILE_BYTES } from "./ingestion/load-folder";
+export { deleteDocument, putDocument } from "./ingestion/put-document";
 export {
   DeleteDocumentResponse,
-  deleteDocument,
+  IngestProgress,
+  IngestStages,
+  IngestSummary,
   PutDocumentRequest,
   PutDocumentResponse,
-  putDocument,
-} from "./ingestion/put-document";
+} from "./ingestion/schemas";
 export { writeDocument } from "./ingestion/write-document";
 export { listGaps, resolveGap } from "./insights/gaps";
 export { ingestQueueAgeSeconds } from "./insights/queue-age";

@@ -14,10 +14,10 @@ import type { ChunkingOptions } from "./chunk-markdown";
 import { commitDocumentsIsolated, deleteDocumentsExcept } from "./commit-document";
 import { embedBatchSize, embedDocuments, embeddingBatches } from "./embed-chunks";
 import { IngestReport } from "./ingest-report";
-import type { IngestProgress, IngestSummary } from "./ingest-summary";
 import { type ListFilesOptions, type LoadFileOptions, listFiles, sourceFor } from "./load-folder";
 import { mapInOrder } from "./map-in-order";
 import { preparedOf, prepareFile, storedDocuments } from "./prepare-document";
+import type { IngestProgress, IngestSummary } from "./schemas";
 
 export interface IngestFolderOptions extends ListFilesOptions, LoadFileOptions {
   collection: string;

@@ -1,13 +1,20 @@
 // Keeps an ingest's books while it runs: time per stage, progress after each batch, and the summary at the end.
 import type { RefusedWrite, WriteResult } from "./commit-document";
-import {
-  emptyProgress,
-  type IngestProgress,
-  type IngestStages,
-  type IngestSummary,
-} from "./ingest-summary";
 import { sourceFor } from "./load-folder";
 import type { FileOutcome } from "./prepare-document";
+import type { IngestProgress, IngestStages, IngestSummary } from "./schemas";
+
+/** Progress before any file is done. */
+export function emptyProgress(): IngestProgress {
+  return {
+    filesSeen: 0,
+    filesProcessed: 0,
+    filesSkipped: 0,
+    filesFailed: 0,
+    chunksEmbedded: 0,
+    chunksWritten: 0,
+  };
+}
 
 export class IngestReport {
   private readonly summary: IngestSummary;

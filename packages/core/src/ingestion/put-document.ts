@@ -1,52 +1,13 @@
 // Pushing single documents from other systems: upsert one by source, or delete one by source.
 import { chunks, documents } from "@lore/db";
 import { and, count, eq } from "drizzle-orm";
-import { z } from "zod";
 import { ensureCollection, requireCollection } from "../collections/collections";
 import type { LoreContext } from "../context";
 import { LoreError } from "../errors";
 import { formatOfMimeType, htmlToMarkdown } from "./formats";
 import { type LoadedDocument, titleOf } from "./load-folder";
+import type { DeleteDocumentResponse, PutDocumentRequest, PutDocumentResponse } from "./schemas";
 import { writeDocument } from "./write-document";
-
-const Source = z
-  .string()
-  .min(1)
-  .max(1024)
-  .refine(
-    (value) => [...value].every((character) => character.charCodeAt(0) >= 0x20),
-    "must not contain control characters",
-  );
-
-export const PutDocumentRequest = z
-  .object({
-    source: Source,
-    title: z.string().trim().min(1).max(500).optional(),
-    content: z.string().refine((value) => value.trim() !== "", "must not be empty"),
-    mimeType: z
-      .string()
-      .regex(/^[a-z]+\/[a-z0-9.+-]+$/, "a mime type such as text/markdown")
-      .default("text/markdown"),
-    metadata: z.record(z.string(), z.unknown()).optional(),
-  })
-  .strict();
-export type PutDocumentRequest = z.infer<typeof PutDocumentRequest>;
-
-export const PutDocumentResponse = z.object({
-  documentId: z.string(),
-  source: z.string(),
-  outcome: z.enum(["added", "updated", "unchanged"]),
-  chunks: z.number().int(),
-  textsEmbedded: z.number().int(),
-});
-export type PutDocumentResponse = z.infer<typeof PutDocumentResponse>;
-
-export const DeleteDocumentResponse = z.object({
-  documentId: z.string(),
-  source: z.string(),
-  chunksDeleted: z.number().int(),
-});
-export type DeleteDocumentResponse = z.infer<typeof DeleteDocumentResponse>;
 
 export async function putDocument(
   context: LoreContext,

@@ -4,7 +4,7 @@ import { and, desc, eq, inArray, sql } from "drizzle-orm";
 import type { LoreContext } from "../context";
 import { LoreError } from "../errors";
 import { newId } from "../ids";
-import { IngestProgress, IngestSummary } from "../ingestion/ingest-summary";
+import { IngestProgress, IngestSummary } from "../ingestion/schemas";
 import { cleanExtractedText } from "../ingestion/text-hygiene";
 import type { IngestJobRequest, IngestJobStatus, IngestJobView } from "./schemas";
 

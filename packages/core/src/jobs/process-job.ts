@@ -5,7 +5,8 @@ import { ProviderError } from "@lore/providers";
 import type { LoreContext } from "../context";
 import { LoreError } from "../errors";
 import { type IngestFolderOptions, ingestFolder } from "../ingestion/ingest-folder";
-import { emptyProgress, type IngestProgress } from "../ingestion/ingest-summary";
+import { emptyProgress } from "../ingestion/ingest-report";
+import type { IngestProgress } from "../ingestion/schemas";
 import { runSourceSync } from "../sources/run-source-sync";
 import type { SourceSyncOptions } from "../sources/sync-options";
 import {

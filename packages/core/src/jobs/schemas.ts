@@ -1,7 +1,7 @@
 // Schemas of the ingest job verbs: the request that queues a job and the job as users see it.
 import { z } from "zod";
 import { CollectionName } from "../collections/schemas";
-import { IngestProgress, IngestSummary } from "../ingestion/ingest-summary";
+import { IngestProgress, IngestSummary } from "../ingestion/schemas";
 
 export const IngestJobRequest = z
   .object({

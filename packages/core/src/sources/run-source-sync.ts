@@ -4,7 +4,7 @@ import { eq, sql } from "drizzle-orm";
 import type { LoreContext } from "../context";
 import { LoreError } from "../errors";
 import { ingestFolder } from "../ingestion/ingest-folder";
-import type { IngestSummary } from "../ingestion/ingest-summary";
+import type { IngestSummary } from "../ingestion/schemas";
 import { syncGitSource } from "./git-sync";
 import type { SourceSyncSummary } from "./schemas";
 import { sourceConfig } from "./sources";

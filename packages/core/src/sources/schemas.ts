@@ -1,7 +1,7 @@
 // zod schemas of sources (folder, git, web): what the API and CLI accept and show, and each kind's stored config.
 import { z } from "zod";
 import { CollectionName } from "../collections/schemas";
-import { IngestSummary } from "../ingestion/ingest-summary";
+import { IngestSummary } from "../ingestion/schemas";
 import { Schedule } from "./schedule";
 
 export const SourceName = z

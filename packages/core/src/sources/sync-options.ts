@@ -1,6 +1,6 @@
 // What the worker hands a source's sync besides the LoreContext: where clones live, limits, test seams.
 import type { IngestFolderOptions } from "../ingestion/ingest-folder";
-import type { IngestProgress } from "../ingestion/ingest-summary";
+import type { IngestProgress } from "../ingestion/schemas";
 
 export interface WebFetchOptions {
   /** Sent with every request. */

@@ -1,4 +1,5 @@
-// What an ingest reports: progress while it runs, the summary when it ends (stored on its job).
+// The ingestion domain's shapes: what an ingest reports (progress while it runs, the summary
+// stored on its job) and the single-document push API's requests and responses.
 import { z } from "zod";
 
 export const IngestProgress = z.object({
@@ -16,18 +17,6 @@ export const IngestProgress = z.object({
   source: z.string().optional(),
 });
 export type IngestProgress = z.infer<typeof IngestProgress>;
-
-/** Progress before any file is done. */
-export function emptyProgress(): IngestProgress {
-  return {
-    filesSeen: 0,
-    filesProcessed: 0,
-    filesSkipped: 0,
-    filesFailed: 0,
-    chunksEmbedded: 0,
-    chunksWritten: 0,
-  };
-}
 
 export const IngestStages = z.object({
   /** Walking the folder and loading what the collection stores for it. */
@@ -70,3 +59,42 @@ export const IngestSummary = z.object({
   stages: IngestStages.optional(),
 });
 export type IngestSummary = z.infer<typeof IngestSummary>;
+
+const Source = z
+  .string()
+  .min(1)
+  .max(1024)
+  .refine(
+    (value) => [...value].every((character) => character.charCodeAt(0) >= 0x20),
+    "must not contain control characters",
+  );
+
+export const PutDocumentRequest = z
+  .object({
+    source: Source,
+    title: z.string().trim().min(1).max(500).optional(),
+    content: z.string().refine((value) => value.trim() !== "", "must not be empty"),
+    mimeType: z
+      .string()
+      .regex(/^[a-z]+\/[a-z0-9.+-]+$/, "a mime type such as text/markdown")
+      .default("text/markdown"),
+    metadata: z.record(z.string(), z.unknown()).optional(),
+  })
+  .strict();
+export type PutDocumentRequest = z.infer<typeof PutDocumentRequest>;
+
+export const PutDocumentResponse = z.object({
+  documentId: z.string(),
+  source: z.string(),
+  outcome: z.enum(["added", "updated", "unchanged"]),
+  chunks: z.number().int(),
+  textsEmbedded: z.number().int(),
+});
+export type PutDocumentResponse = z.infer<typeof PutDocumentResponse>;
+
+export const DeleteDocumentResponse = z.object({
+  documentId: z.string(),
+  source: z.string(),
+  chunksDeleted: z.number().int(),
+});
+export type DeleteDocumentResponse = z.infer<typeof DeleteDocumentResponse>;
