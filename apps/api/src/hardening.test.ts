@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import {
@@ -33,6 +33,9 @@ beforeAll(async () => {
     await mkdir(path.join(root, folder));
     await writeFile(path.join(root, folder, "a.md"), `# ${folder}\n\nText.\n`);
   }
+  await mkdir(path.join(root, "people-docs", "reviews"));
+  // A link in the shared root into people's folder: what lies behind it is people's alone.
+  await symlink(path.join(root, "people-docs"), path.join(root, "shared", "to-people"));
   const roots = {
     ingestRoots: [root],
     collectionIngestRoots: {
@@ -374,7 +377,12 @@ describe("a collection-limited key sees only its collections", () => {
 
   it("cannot ingest another collection's folder, nor learn what is in it", async () => {
     const before = await rowCounts(database.db);
-    for (const folder of ["people-docs", "people-docs/missing"]) {
+    for (const folder of [
+      "people-docs",
+      "people-docs/missing",
+      "shared/to-people/reviews",
+      "shared/to-people/missing",
+    ]) {
       const response = await send(locked, "/v1/ingest-jobs", {
         key: handbookKey,
         body: { collection: "handbook", path: path.join(root, folder) },

@@ -2,7 +2,7 @@
 import { realpath } from "node:fs/promises";
 import path from "node:path";
 import { LoreError } from "../errors";
-import { resolveIngestPath } from "../ingestion/ingest-roots";
+import { realLocation, resolveIngestPath } from "../ingestion/ingest-roots";
 
 /** `shared` roots serve every collection; `byCollection` roots serve only theirs. */
 export interface IngestRoots {
@@ -48,8 +48,8 @@ function ownedElsewhere(roots: readonly Root[], candidate: string, collection: s
 /**
  * The real path of `requested` when it is a folder `collection` may ingest: inside a shared root
  * or one bound to it, and not under a root bound to another collection. Checked on the path as
- * given before anything is looked up, so another collection's folders do not reveal what exists
- * in them, and again after symlinks are resolved.
+ * given and where its symlinks lead before its existence is told, so another collection's
+ * folders do not reveal what exists in them.
  */
 export async function resolveCollectionFolder(
   requested: string,
@@ -61,8 +61,11 @@ export async function resolveCollectionFolder(
     "invalid_request",
     `path ${JSON.stringify(requested)} is not inside the ingest roots of collection "${collection}".`,
   );
-  if (path.isAbsolute(requested) && ownedElsewhere(all, path.resolve(requested), collection)) {
-    throw refused;
+  if (path.isAbsolute(requested)) {
+    // As given, then where symlinks lead, whether or not the path exists: another collection's
+    // folders must not reveal what is in them, not even through a symlink into them.
+    if (ownedElsewhere(all, path.resolve(requested), collection)) throw refused;
+    if (ownedElsewhere(all, (await realLocation(requested)).real, collection)) throw refused;
   }
   const allowed = [...roots.shared, ...(roots.byCollection[collection] ?? [])];
   const real = await resolveIngestPath(requested, allowed);

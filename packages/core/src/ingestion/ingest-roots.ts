@@ -1,5 +1,5 @@
 // Confines folders named over HTTP to the configured ingest roots, after resolving symlinks.
-import { realpath, stat } from "node:fs/promises";
+import { readlink, realpath, stat } from "node:fs/promises";
 import path from "node:path";
 import { LoreError } from "../errors";
 
@@ -27,17 +27,46 @@ export async function resolveIngestPath(
     "invalid_request",
     `path ${JSON.stringify(requested)} is not inside the ingest roots (LORE_INGEST_ROOTS).`,
   );
-  const real = await realpath(requested).catch(() => undefined);
-  if (!real) {
-    // Do not tell a caller outside the roots whether the path exists.
-    if (!(await isInside(path.resolve(requested), roots))) throw outside;
+  // Placed before existence is told, so a caller learns nothing about what lies outside the
+  // roots, not even through a symlink inside them.
+  const { real, exists } = await realLocation(requested);
+  if (!(await isInside(real, roots))) throw outside;
+  if (!exists) {
     throw new LoreError("invalid_request", `path ${JSON.stringify(requested)} does not exist.`);
   }
-  if (!(await isInside(real, roots))) throw outside;
   if (!(await stat(real)).isDirectory()) {
     throw new LoreError("invalid_request", `path ${JSON.stringify(requested)} is not a folder.`);
   }
   return real;
+}
+
+/** Symlinks followed before giving up, as the kernel's own limit (ELOOP). */
+const MAX_SYMLINK_HOPS = 40;
+
+/**
+ * Where an absolute path is, or would be, once symlinks are resolved: its real path when it
+ * exists; else its deepest existing ancestor's real path (a dangling symlink's target followed)
+ * joined with the missing rest. A missing path behind a symlink that leaves the roots is then
+ * outside them, exactly as an existing one would be.
+ */
+export async function realLocation(absolute: string): Promise<{ real: string; exists: boolean }> {
+  let existing = path.resolve(absolute);
+  let rest: string[] = [];
+  for (let hops = 0; hops <= MAX_SYMLINK_HOPS; ) {
+    const real = await realpath(existing).catch(() => undefined);
+    if (real) return { real: path.join(real, ...rest), exists: rest.length === 0 };
+    const target = await readlink(existing).catch(() => undefined);
+    if (target !== undefined) {
+      hops += 1;
+      existing = path.resolve(path.dirname(existing), target);
+      continue;
+    }
+    const parent = path.dirname(existing);
+    if (parent === existing) break;
+    rest = [path.basename(existing), ...rest];
+    existing = parent;
+  }
+  return { real: path.join(existing, ...rest), exists: false };
 }
 
 async function isInside(candidate: string, roots: readonly string[]): Promise<boolean> {

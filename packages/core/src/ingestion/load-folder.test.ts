@@ -266,6 +266,7 @@ describe("resolveIngestPath", () => {
   it.each([
     ["a folder outside the roots", () => outside, /not inside the ingest roots/],
     ["a symlink that escapes the root", () => path.join(root, "escape"), /not inside/],
+    ["a missing path behind that symlink", () => path.join(root, "escape", "nope"), /not inside/],
     ["a path with ..", () => `${root}/docs/../../etc`, /without "\.\."/],
     ["a relative path", () => "docs", /absolute/],
     ["a missing path outside", () => "/nonexistent-lore-path", /not inside/],
