@@ -5,11 +5,12 @@ import {
   ask,
   ingestFolder,
   type LoreContext,
+  LoreError,
   type RetrievalOverrides,
   SAMPLE_DOCS_DIR,
   search,
 } from "@lore/core";
-import { migrate, openDatabase } from "@lore/db";
+import { migrate, openDatabase, schema } from "@lore/db";
 import { z } from "zod";
 import {
   answerTokenRecall,
@@ -26,16 +27,24 @@ export const GOLDEN_DIR = fileURLToPath(new URL("../golden", import.meta.url));
 export const SPLITS = ["dev", "test", "all"] as const;
 export type Split = (typeof SPLITS)[number];
 
-export const GoldenQuestion = z.object({
-  id: z.string().min(1),
-  question: z.string().min(1),
-  answerable: z.boolean(),
-  sources: z.array(z.string()),
-  keyFacts: z.array(z.string()).default([]),
-  /** A reference answer scored by token recall, where key facts were not written. */
-  referenceAnswer: z.string().min(1).optional(),
-  style: z.string().default(""),
-});
+export const GoldenQuestion = z
+  .object({
+    id: z.string().min(1),
+    question: z.string().min(1),
+    answerable: z.boolean(),
+    /** Paths relative to the corpus folder, as `search` reports a document's source. */
+    sources: z.array(z.string().min(1)),
+    keyFacts: z.array(z.string().min(1)).default([]),
+    /** A reference answer scored by token recall, where key facts were not written. */
+    referenceAnswer: z.string().min(1).optional(),
+    style: z.string().default(""),
+  })
+  // Strict: a misspelt field ("keyfacts") would otherwise drop the facts and score nothing.
+  .strict()
+  .refine((question) => !question.answerable || question.sources.length > 0, {
+    message: "an answerable question needs at least one source",
+    path: ["sources"],
+  });
 export type GoldenQuestion = z.infer<typeof GoldenQuestion>;
 
 /** A folder of documents and the questions asked of it. */
@@ -45,6 +54,8 @@ export interface EvalCorpus {
   questions: GoldenQuestion[];
   /** The golden split the questions came from, when the corpus is fixtures/docs. */
   split?: Split;
+  /** Globs (relative to `docsDir`) not to ingest, such as a questions file kept inside it. */
+  exclude?: string[];
 }
 
 /** Retrieval alone (BM25 only, vector only) and as configured (hybrid), side by side. */
@@ -59,19 +70,49 @@ export type Leg = keyof typeof LEGS;
 const SEARCH_DEPTH = 50;
 const COLLECTION = "golden";
 
-/** Reads a jsonl file of questions, naming the line of the first invalid one. */
-export async function loadQuestions(file: string): Promise<GoldenQuestion[]> {
+/** A question and the line of its file it was read from, for messages about it. */
+export interface QuestionLine {
+  line: number;
+  question: GoldenQuestion;
+}
+
+/**
+ * Reads a jsonl file of questions; the first bad line (not JSON, a field missing or of the
+ * wrong type, an id used twice) throws an error naming the file, the line and the field.
+ */
+export async function readQuestions(file: string): Promise<QuestionLine[]> {
   const text = await readFile(file, "utf8");
-  const questions: GoldenQuestion[] = [];
-  text.split("\n").forEach((line, index) => {
-    if (line.trim() === "") return;
-    const parsed = GoldenQuestion.safeParse(JSON.parse(line));
-    if (!parsed.success) {
-      throw new Error(`${file} line ${index + 1}: ${parsed.error.issues[0]?.message}`);
+  const read: QuestionLine[] = [];
+  const lines = new Map<string, number>();
+  text.split("\n").forEach((content, index) => {
+    if (content.trim() === "") return;
+    const line = index + 1;
+    const where = `${file} line ${line}`;
+    let value: unknown;
+    try {
+      value = JSON.parse(content);
+    } catch (error) {
+      throw new Error(`${where}: not JSON (${error instanceof Error ? error.message : error})`);
     }
-    questions.push(parsed.data);
+    const parsed = GoldenQuestion.safeParse(value);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      const field = issue?.path.length ? `${issue.path.join(".")}: ` : "";
+      throw new Error(`${where}: ${field}${issue?.message ?? "invalid question"}`);
+    }
+    const earlier = lines.get(parsed.data.id);
+    // Results are matched to questions by id: a repeated one would score the wrong question.
+    if (earlier !== undefined) {
+      throw new Error(`${where}: id "${parsed.data.id}" is already used on line ${earlier}`);
+    }
+    lines.set(parsed.data.id, line);
+    read.push({ line, question: parsed.data });
   });
-  return questions;
+  return read;
+}
+
+export async function loadQuestions(file: string): Promise<GoldenQuestion[]> {
+  return (await readQuestions(file)).map(({ question }) => question);
 }
 
 export async function loadGolden(split: Split, directory = GOLDEN_DIR): Promise<GoldenQuestion[]> {
@@ -179,7 +220,11 @@ export async function runCorpus(corpus: EvalCorpus, options: CorpusOptions): Pro
   try {
     await migrate(database);
     const context: LoreContext = { ...options.providers, db: database.db };
-    const ingest = await ingestFolder(context, corpus.docsDir, { collection: COLLECTION });
+    const ingest = await ingestFolder(context, corpus.docsDir, {
+      collection: COLLECTION,
+      ...(corpus.exclude ? { exclude: corpus.exclude } : {}),
+    });
+    await checkSourcesIngested(database.db, questions, ingest.skipped);
     options.onStart?.(questions.length);
     const results: QuestionResult[] = [];
     const modes = new Set<string>();
@@ -216,6 +261,35 @@ export async function runCorpus(corpus: EvalCorpus, options: CorpusOptions): Pro
   } finally {
     await database.close();
   }
+}
+
+/**
+ * Every expected source must be a document of the collection, or its questions could never be
+ * answered from it and the metrics would blame retrieval for a wrong path or a skipped file.
+ */
+async function checkSourcesIngested(
+  db: LoreContext["db"],
+  questions: readonly GoldenQuestion[],
+  skipped: readonly { source: string; reason: string }[],
+): Promise<void> {
+  const ingested = new Set(
+    (await db.select({ source: schema.documents.source }).from(schema.documents)).map(
+      (row) => row.source,
+    ),
+  );
+  const reasons = new Map(skipped.map((file) => [file.source, file.reason]));
+  const missing = [...new Set(questions.flatMap((question) => question.sources))].filter(
+    (source) => !ingested.has(source),
+  );
+  if (missing.length === 0) return;
+  const lines = missing.map(
+    (source) =>
+      `  ${source}: ${reasons.has(source) ? `skipped by the ingest (${reasons.get(source)})` : "no such document was ingested"}`,
+  );
+  throw new LoreError(
+    "invalid_request",
+    `${missing.length} expected source(s) are not documents of the ingested folder:\n${lines.join("\n")}`,
+  );
 }
 
 async function rankedSources(context: LoreContext, query: string): Promise<string[]> {

@@ -1,6 +1,7 @@
 // Lore's evaluation harness: the question-set runner, the BEIR runner, metrics and the CI gate.
 export { type BeirDataset, type BeirMetrics, readBeir, runBeir } from "./beir";
 export { EVALDATA_CACHE, evaldataDir, locateSlice } from "./evaldata";
+export { loadFolderCorpus } from "./folder";
 export {
   type EvalCorpus,
   type GoldenQuestion,
@@ -22,7 +23,9 @@ export {
   formatMarkdown,
   loadReport,
   loadThresholds,
+  RESULTS_DIR,
   THRESHOLDS_FILE,
+  type Thresholds,
   writeResults,
 } from "./report";
 export { AWS_SLICE, loadSuite, SUITES, type Suite } from "./suites";

@@ -108,7 +108,7 @@ export function createProgram(): Command {
   program
     .command("eval [suite] [dir]")
     .description(
-      "score retrieval and answers on the golden set over fixtures/docs; `eval beir <dir>` scores document ranking on a BEIR-format folder (corpus.jsonl, queries.jsonl, qrels/<split>.tsv)",
+      "score retrieval and answers on the golden set over fixtures/docs; `eval folder <dir> --questions <file.jsonl>` on your own folder and questions; `eval beir <dir>` scores document ranking on a BEIR-format folder (corpus.jsonl, queries.jsonl, qrels/<split>.tsv)",
     )
     .option(
       "--split <split>",
@@ -118,10 +118,18 @@ export function createProgram(): Command {
       "--corpus <names>",
       "golden: comma-separated docs, docs-paraphrase, aws (default all; aws needs ../shared/evaldata or LORE_EVALDATA_DIR)",
     )
+    .option(
+      "--questions <file>",
+      "folder: the questions, one JSON object a line (id, question, answerable, sources, keyFacts)",
+    )
     .addOption(topKOption())
-    .option("--check", "exit 1 when a golden metric is outside evals/thresholds.json")
+    .option(
+      "--check",
+      "exit 1 when a metric is outside evals/thresholds.json (a folder: its entry in --thresholds)",
+    )
     .option("--thresholds <file>", "thresholds file for --check (default evals/thresholds.json)")
     .option("--no-write", "do not write evals/results/<timestamp>-<config>.json and .md")
+    .option("--results-dir <dir>", "write the result files there instead of evals/results")
     .option("--compare <files...>", "print the metric deltas between two golden result files (A B)")
     .option("--keep", "beir: keep the collection the corpus was loaded into")
     .option("--json", "print one JSON document")

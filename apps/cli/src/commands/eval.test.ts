@@ -1,5 +1,5 @@
 import { execFile } from "node:child_process";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -13,6 +13,21 @@ const MAIN = fileURLToPath(new URL("../main.ts", import.meta.url));
 const TSX = fileURLToPath(new URL("../../node_modules/.bin/tsx", import.meta.url));
 const BEIR_TINY = fileURLToPath(new URL("../../../../evals/fixtures/beir-tiny", import.meta.url));
 const THRESHOLDS = fileURLToPath(new URL("../../../../evals/thresholds.json", import.meta.url));
+const FOLDER_TINY = fileURLToPath(
+  new URL("../../../../evals/fixtures/folder-tiny", import.meta.url),
+);
+const GARDEN = path.join(FOLDER_TINY, "garden");
+const GARDEN_QUESTIONS = path.join(FOLDER_TINY, "questions.jsonl");
+
+/** Runs `lore` expecting it to fail; resolves with the failure. */
+function loreFails(args: string[], extra: Record<string, string> = {}) {
+  return lore(args, extra).then(
+    () => {
+      throw new Error(`expected \`lore ${args.join(" ")}\` to fail`);
+    },
+    (error: { code: number; stdout: string; stderr: string }) => error,
+  );
+}
 
 function lore(args: string[], extra: Record<string, string> = {}) {
   const { DATABASE_URL: _url, OPENAI_API_KEY: _key, ...env } = process.env;
@@ -83,7 +98,7 @@ describe("lore eval", () => {
         },
       }),
     );
-    const failure = await lore(
+    const failure = await loreFails(
       [
         "eval",
         "--corpus",
@@ -97,11 +112,6 @@ describe("lore eval", () => {
         "--json",
       ],
       { LORE_EVALDATA_DIR: folder },
-    ).then(
-      () => {
-        throw new Error("expected the gate to fail");
-      },
-      (error: { code: number; stdout: string; stderr: string }) => error,
     );
     expect(failure.code).toBe(1);
     expect(failure.stderr).toMatch(/skipping aws: .*aws-docs-qa-dev\.tar\.gz not found/);
@@ -121,13 +131,104 @@ describe("lore eval", () => {
     }
   });
 
-  it("--corpus refuses a corpus it does not know", async () => {
-    const failure = await lore(["eval", "--corpus", "docs,nope"]).then(
-      () => {
-        throw new Error("expected an error");
-      },
-      (error: { code: number; stderr: string }) => error,
+  it("`eval folder` scores the folder's own questions through ingest, search and ask, with the gate", {
+    timeout: 180_000,
+  }, async () => {
+    const thresholds = path.join(folder, "garden-thresholds.json");
+    await writeFile(
+      thresholds,
+      JSON.stringify({
+        hybridBelowBm25: 0.01,
+        corpora: { garden: { minimum: { recallAt5: 1, recallAt1: 1.01 }, maximum: {} } },
+      }),
     );
+    const results = path.join(folder, "garden-results");
+    const failure = await loreFails(
+      [
+        "eval",
+        "folder",
+        GARDEN,
+        "--questions",
+        GARDEN_QUESTIONS,
+        "--json",
+        "--check",
+        "--thresholds",
+        thresholds,
+        "--results-dir",
+        results,
+      ],
+      { LORE_CHAT_PROVIDER: "extractive" },
+    );
+    expect(failure.code).toBe(1);
+    expect(failure.stderr).toMatch(/quality gate failed/);
+    expect(failure.stderr).toMatch(
+      /garden: recallAt1 \(recall@1\) = [\d.]+ is below its threshold 1\.01/,
+    );
+    expect(failure.stderr).not.toMatch(/recallAt5/);
+    const report = JSON.parse(failure.stdout);
+    expect(Object.keys(report.corpora)).toEqual(["garden"]);
+    const garden = report.corpora.garden;
+    expect(garden.questions).toEqual({ total: 6, answerable: 4, unanswerable: 2 });
+    expect(garden.corpus).toMatchObject({ documents: 3 });
+    expect(garden.config).toMatchObject({ corpus: "garden", answerModes: ["extractive"] });
+    expect(garden.metrics.recallAt5).toBe(1);
+    for (const metric of ["answeredFromSource", "falseAbstentionRate", "abstentionAccuracy"]) {
+      expect(garden.metrics[metric]).toBeGreaterThanOrEqual(0);
+    }
+    for (const leg of ["bm25", "vector", "hybrid"]) {
+      expect(garden.legs[leg].recallAt10).toBe(1);
+    }
+    // The result files: every question's ranking and answer, and the same tables `lore eval` prints.
+    const written = (await readdir(results)).sort();
+    expect(written).toEqual([
+      expect.stringMatching(/-garden-local-lore-hash-v1-extractive\.json$/),
+      expect.stringMatching(/-garden-local-lore-hash-v1-extractive\.md$/),
+    ]);
+    const saved = JSON.parse(await readFile(path.join(results, written[0] ?? ""), "utf8"));
+    expect(saved.results.map((result: { id: string }) => result.id)).toEqual([
+      "tiny-01",
+      "tiny-02",
+      "tiny-03",
+      "tiny-04",
+      "tiny-05",
+      "tiny-06",
+    ]);
+    const markdown = await readFile(path.join(results, written[1] ?? ""), "utf8");
+    expect(markdown).toMatch(/^# Eval: garden$/m);
+    expect(markdown).toMatch(/^\| answered from source \| [\d.]+ \|$/m);
+    expect(markdown).toMatch(/^\| metric \| bm25 \| vector \| hybrid \|$/m);
+  });
+
+  it("`eval folder` refuses a bad questions file before ingesting, naming the line", {
+    timeout: 120_000,
+  }, async () => {
+    const questions = path.join(folder, "bad-questions.jsonl");
+    await writeFile(
+      questions,
+      [
+        '{"id": "a", "question": "How much is a plot?", "answerable": true, "sources": ["plots.md"]}',
+        '{"id": "b", "question": "Where is the shed?", "answerable": true, "sources": ["tools.md"]}',
+        "",
+      ].join("\n"),
+    );
+    const missing = await loreFails(["eval", "folder", GARDEN, "--questions", questions]);
+    expect(missing.code).not.toBe(0);
+    expect(missing.stderr).toMatch(
+      /line 2 \(b\): source "tools\.md" is not a file in .*garden \(did you mean "rules\/tools\.md"\?\)/,
+    );
+    expect(missing.stdout).toBe("");
+    await writeFile(
+      questions,
+      '{"id": "a", "question": "How much is a plot?", "answerable": "yes", "sources": []}\n',
+    );
+    const invalid = await loreFails(["eval", "folder", GARDEN, "--questions", questions]);
+    expect(invalid.stderr).toMatch(/bad-questions\.jsonl line 1: answerable: .*boolean/);
+    const usage = await loreFails(["eval", "folder", GARDEN]);
+    expect(usage.stderr).toMatch(/usage: lore eval folder <dir> --questions <file\.jsonl>/);
+  });
+
+  it("--corpus refuses a corpus it does not know", async () => {
+    const failure = await loreFails(["eval", "--corpus", "docs,nope"]);
     expect(failure.code).not.toBe(0);
     expect(failure.stderr).toMatch(
       /--corpus takes a comma-separated list of docs, docs-paraphrase, aws/,

@@ -1,4 +1,4 @@
-// `lore eval`: the golden-set eval (with the CI gate and run comparison) and `lore eval beir <dir>`.
+// `lore eval`: the built-in question sets (with the CI gate and run comparison), `lore eval folder <dir>` and `lore eval beir <dir>`.
 import path from "node:path";
 import type { Config } from "@lore/config";
 import { LoreError, retrievalOverrides } from "@lore/core";
@@ -6,19 +6,22 @@ import {
   checkFusion,
   checkThresholds,
   compareMetrics,
+  type EvalCorpus,
   formatComparison,
   formatMarkdown,
   type GoldenReport,
+  loadFolderCorpus,
   loadReport,
   loadSuite,
   loadThresholds,
+  RESULTS_DIR,
   readBeir,
   runBeir,
   runCorpus,
   SPLITS,
   SUITES,
-  type Suite,
   THRESHOLDS_FILE,
+  type Thresholds,
   writeResults,
 } from "@lore/evals";
 import type { ChatModel } from "@lore/providers";
@@ -33,11 +36,13 @@ import { createChatModel, createEmbedder, openRuntime } from "../runtime";
 export interface EvalFlags {
   split?: string;
   corpus?: string;
+  questions?: string;
   json?: boolean;
   check?: boolean;
   thresholds?: string;
   topK?: number;
   write: boolean;
+  resultsDir?: string;
   compare?: string[];
   keep?: boolean;
 }
@@ -63,7 +68,7 @@ function progressBar(label: string): SingleBar {
   );
 }
 
-/** `lore eval [suite] [dir]`: `--compare`, the golden set, or `beir <dir>`. */
+/** `lore eval [suite] [dir]`: `--compare`, the built-in sets, `folder <dir>` or `beir <dir>`. */
 export async function runEval(
   suite: string | undefined,
   directory: string | undefined,
@@ -76,13 +81,41 @@ export async function runEval(
       throw new LoreError("invalid_request", "usage: lore eval beir <dir> [--split test]");
     return evalBeir(directory, flags, resolveConfig(command));
   }
+  if (suite === "folder") {
+    if (!directory || !flags.questions) {
+      throw new LoreError(
+        "invalid_request",
+        "usage: lore eval folder <dir> --questions <file.jsonl> [--check --thresholds <file>]",
+      );
+    }
+    return evalFolder(directory, flags.questions, flags, resolveConfig(command));
+  }
   if (suite !== undefined) {
     throw new LoreError(
       "invalid_request",
-      `Unknown eval suite "${suite}": use \`lore eval\` or \`lore eval beir <dir>\`.`,
+      `Unknown eval suite "${suite}": use \`lore eval\`, \`lore eval folder <dir> --questions <file>\` or \`lore eval beir <dir>\`.`,
+    );
+  }
+  if (flags.questions) {
+    throw new LoreError(
+      "invalid_request",
+      "--questions goes with a folder: lore eval folder <dir> --questions <file.jsonl>",
     );
   }
   return evalGolden(flags, resolveConfig(command));
+}
+
+/** Thresholds to check each corpus against, and the file's name as the messages show it. */
+interface Gate {
+  thresholds: Thresholds;
+  shownFile: string;
+}
+
+async function loadGate(file: string): Promise<Gate> {
+  return {
+    thresholds: await invalidInput(loadThresholds(file)),
+    shownFile: path.relative(process.cwd(), file),
+  };
 }
 
 async function evalGolden(flags: EvalFlags, config: Config): Promise<void> {
@@ -101,52 +134,104 @@ async function evalGolden(flags: EvalFlags, config: Config): Promise<void> {
       `--corpus takes a comma-separated list of ${SUITES.join(", ")}, not "${flags.corpus}"`,
     );
   }
-  const thresholdsFile = flags.thresholds ?? THRESHOLDS_FILE;
-  const shownFile = path.relative(process.cwd(), thresholdsFile);
-  const thresholds = flags.check ? await invalidInput(loadThresholds(thresholdsFile)) : undefined;
-  const docsSplit = thresholds?.corpora.docs?.split;
-  if (suites.data.includes("docs") && docsSplit && docsSplit !== split) {
+  const gate = flags.check ? await loadGate(flags.thresholds ?? THRESHOLDS_FILE) : undefined;
+  const docsSplit = gate?.thresholds.corpora.docs?.split;
+  if (gate && suites.data.includes("docs") && docsSplit && docsSplit !== split) {
     throw new LoreError(
       "invalid_request",
-      `${shownFile} is for the ${docsSplit} split of docs; run with --split ${docsSplit}`,
+      `${gate.shownFile} is for the ${docsSplit} split of docs; run with --split ${docsSplit}`,
     );
   }
+  const corpora: EvalCorpus[] = [];
+  const skipped: Record<string, string> = {};
+  for (const suite of suites.data) {
+    const loaded = await invalidInput(loadSuite(suite, { split }));
+    if ("skipped" in loaded) {
+      skipped[suite] = loaded.skipped;
+      process.stderr.write(`lore eval: skipping ${suite}: ${loaded.skipped}\n`);
+    } else corpora.push(loaded.corpus);
+  }
+  await scoreCorpora(corpora, skipped, flags, config, gate);
+}
+
+/** `lore eval folder <dir> --questions <file>`: the user's own documents, scored like ours. */
+async function evalFolder(
+  directory: string,
+  questionsFile: string,
+  flags: EvalFlags,
+  config: Config,
+): Promise<void> {
+  // The built-in sets' options would be silently ignored here; say so instead.
+  if (flags.corpus || flags.split) {
+    throw new LoreError(
+      "invalid_request",
+      `${flags.corpus ? "--corpus" : "--split"} picks among the built-in sets; \`lore eval folder\` scores the folder's own questions`,
+    );
+  }
+  const corpus = await invalidInput(loadFolderCorpus(directory, questionsFile));
+  let gate: Gate | undefined;
+  if (flags.check) {
+    if (!flags.thresholds) {
+      throw new LoreError(
+        "invalid_request",
+        `--check on a folder needs --thresholds <file> with an entry "${corpus.name}" under "corpora" (evals/thresholds.json holds Lore's own sets)`,
+      );
+    }
+    gate = await loadGate(flags.thresholds);
+    if (!gate.thresholds.corpora[corpus.name]) {
+      const known = Object.keys(gate.thresholds.corpora);
+      throw new LoreError(
+        "invalid_request",
+        `${gate.shownFile} has no entry "${corpus.name}" (the folder's name) under "corpora"${known.length > 0 ? `; it has ${known.map((name) => `"${name}"`).join(", ")}` : ""}`,
+      );
+    }
+  }
+  await scoreCorpora([corpus], {}, flags, config, gate);
+}
+
+/**
+ * Runs each corpus through the production path (`runCorpus`), prints its metrics table and
+ * retrieval legs (or, with --json, one document for all), writes its result files, and sets a
+ * failing exit code when a gate is given and a metric is outside it.
+ */
+async function scoreCorpora(
+  corpora: readonly EvalCorpus[],
+  skipped: Record<string, string>,
+  flags: EvalFlags,
+  config: Config,
+  gate: Gate | undefined,
+): Promise<void> {
   const providers = {
     embedder: await createEmbedder(config),
     retrieval: retrievalOverrides(config.retrieval),
     ...chatModel(config),
   };
   const reports: GoldenReport[] = [];
-  const skipped: Partial<Record<Suite, string>> = {};
   const failures: string[] = [];
-  for (const suite of suites.data) {
-    const loaded = await invalidInput(loadSuite(suite, { split }));
-    if ("skipped" in loaded) {
-      skipped[suite] = loaded.skipped;
-      process.stderr.write(`lore eval: skipping ${suite}: ${loaded.skipped}\n`);
-      continue;
-    }
-    const bar = progressBar(suite);
-    const report = await runCorpus(loaded.corpus, {
+  for (const corpus of corpora) {
+    const bar = progressBar(corpus.name);
+    const report = await runCorpus(corpus, {
       providers,
       ...(flags.topK ? { askTopK: flags.topK } : {}),
       onStart: (total) => bar.start(total, 0),
       onQuestion: (done) => bar.update(done),
     }).finally(() => bar.stop());
     reports.push(report);
-    const written = flags.write ? await writeResults(report) : undefined;
+    const written = flags.write
+      ? await writeResults(report, flags.resultsDir ?? RESULTS_DIR)
+      : undefined;
     if (!flags.json) {
       process.stdout.write(formatMarkdown(report));
       if (written)
         process.stdout.write(`\nWrote ${path.relative(process.cwd(), written.json)}\n\n`);
     }
-    if (thresholds) {
-      const bounds = thresholds.corpora[suite];
+    if (gate) {
+      const bounds = gate.thresholds.corpora[corpus.name];
       const found = [
         ...(bounds ? checkThresholds(report.metrics, bounds) : []),
-        ...checkFusion(report, thresholds.hybridBelowBm25),
+        ...checkFusion(report, gate.thresholds.hybridBelowBm25),
       ];
-      failures.push(...found.map((failure) => `${suite}: ${failure}`));
+      failures.push(...found.map((failure) => `${corpus.name}: ${failure}`));
     }
   }
   if (flags.json) {
@@ -157,15 +242,15 @@ async function evalGolden(flags: EvalFlags, config: Config): Promise<void> {
       skipped,
     });
   }
-  if (thresholds) {
+  if (gate) {
     if (failures.length > 0) {
       process.stderr.write(
-        `lore eval: quality gate failed (${shownFile}):\n${failures.map((failure) => `  ${failure}`).join("\n")}\n`,
+        `lore eval: quality gate failed (${gate.shownFile}):\n${failures.map((failure) => `  ${failure}`).join("\n")}\n`,
       );
       process.exitCode = 1;
     } else {
       const checked = reports.map((report) => report.config.corpus).join(", ");
-      process.stderr.write(`lore eval: ${checked}: every metric meets ${shownFile}\n`);
+      process.stderr.write(`lore eval: ${checked}: every metric meets ${gate.shownFile}\n`);
     }
   }
 }
