@@ -4,6 +4,7 @@ import {
   holdsAnswerType,
   questionFocus,
   questionFormWords,
+  questionSubject,
   unescapeMarkdown,
 } from "./answer-types";
 
@@ -24,12 +25,14 @@ describe("answerType", () => {
     // A percentage of a salary is a share, not a sum of money.
     ["What percentage of salary is the annual bonus?", "quantity"],
     ["When is the fee charged?", "time"],
+    ["What are the dates of the end-of-year code freeze?", "time"],
     ["Who approves a restore?", "person"],
     ["Where do I file a bug?", "place"],
     // The opening question word decides, not a later "when" clause.
     ["Where do I file it when a customer's bug needs engineering to fix it?", "place"],
     ["Who has to sign off before I pay for a monitor?", "person"],
     ["How do I roll back a release?", "steps"],
+    ["I pasted an API key into Slack. What do I do now?", "steps"],
     ["What are the benefits of the debugger?", undefined],
   ])("%s → %s", (question, type) => {
     expect(answerType(question)).toBe(type);
@@ -102,6 +105,36 @@ describe("questionFocus", () => {
     expect(questionFocus("What is the minimum length of passwords?")).toBe(undefined);
     expect(questionFocus("What are the benefits of using the debugger?")).toBe(undefined);
     expect(questionFocus("How long are logs retained?")).toBe(undefined);
+  });
+});
+
+describe("questionSubject", () => {
+  it("is the phrase a when/how question, an existence question or a what-of question is about", () => {
+    expect(questionSubject("When do my stock options vest?")).toEqual(["stock", "options", "vest"]);
+    expect(questionSubject("Is there an employee stock purchase plan?")).toEqual([
+      "employee",
+      "stock",
+      "purchase",
+      "plan",
+    ]);
+    expect(questionSubject("Is there a dress code when I meet customers?")).toEqual([
+      "dress",
+      "code",
+    ]);
+    expect(questionSubject("Do we get a yearly allowance for gym classes?")).toEqual([
+      "yearly",
+      "allowance",
+    ]);
+    expect(questionSubject("What is the rate limit for the GraphQL API?")).toEqual([
+      "GraphQL",
+      "API",
+    ]);
+  });
+
+  it("is none when the question's subject is a person", () => {
+    expect(questionSubject("How do I reset my password?")).toEqual([]);
+    expect(questionSubject("What laptop will I get if I'm joining as a designer?")).toEqual([]);
+    expect(questionSubject("Can I take a long paid break?")).toEqual([]);
   });
 });
 

@@ -37,7 +37,7 @@ const NUMBER_WORD =
 const QUESTION_TYPES: readonly [AnswerType, RegExp][] = [
   [
     "steps",
-    /\bhow (?:do|can|should|would|could|to) (?:i|we|you|one)?\b|\bwhat (?:are the )?steps\b|\b(?:what|which) command\b/i,
+    /\bhow (?:do|can|should|would|could|to) (?:i|we|you|one)?\b|\bwhat (?:are the )?steps\b|\b(?:what|which) command\b|\bwhat (?:do|should|must|can) (?:i|we|you) do\b/i,
   ],
   [
     "phone",
@@ -66,7 +66,10 @@ const QUESTION_TYPES: readonly [AnswerType, RegExp][] = [
     "quantity",
     /\bhow (?:much|big|large|far|old|often|frequently)\b|\b(?:percentage|percent|amount|size|rate|limit|maximum|minimum|max|min|cap|quota|budget|allowance|discount|threshold)\b/i,
   ],
-  ["time", /\bwhen\b|\b(?:what|which) (?:day|date|time|year|month|hour|week(?:day)?)\b/i],
+  [
+    "time",
+    /\bwhen\b|\b(?:what|which)(?:'s| is| are| was| were)?(?: the)? (?:days?|dates?|time|year|month|hour|week(?:day)?)\b/i,
+  ],
   ["person", /\bwho(?:m|se)?\b|\bwhich (?:team|person|people|group|role)\b/i],
   ["place", /\bwhere\b/i],
 ];
@@ -161,4 +164,41 @@ export function questionFocus(question: string): string | undefined {
   const phrase = FOCUS.exec(question)?.[1];
   const head = phrase?.split(" ").at(-1)?.toLowerCase();
   return head && !GENERIC_HEADS.has(head) ? head : undefined;
+}
+
+// The thing a question asks about when it is the grammatical subject: "When do my stock options
+// vest?", "How does the billing retry work?", or the object whose existence is asked: "Is there a
+// dress code …", "Do we get a gym allowance …", "Does Fernhill sponsor work visas …". A personal
+// subject ("How do I …", "Can we …") names no thing, so it has none.
+const AUXILIARY = "do|does|did|is|are|was|were|will|can|could|should|would|has|have";
+const PERSON = "i|we|you|they|it|he|she|there|this|that|these|those|anyone|someone|somebody";
+const DETERMINER = "(?:(?:my|our|your|their|the|a|an|any|some)\\s+)?";
+const PHRASE_END =
+  "(?=\\s+(?:of|for|in|on|at|to|from|with|by|that|which|when|while|if|before|after|during|or|and|so|than|per|as)\\b|\\s*[?,.!]|\\s*$)";
+const PHRASE = "((?:[\\w'-]+\\s+){0,3}?[\\w'-]+?)";
+const SUBJECT_PATTERNS: readonly RegExp[] = [
+  new RegExp(
+    `^(?:[^?]*[.!]\\s+)?(?:when|how|why)\\s+(?:${AUXILIARY})\\s+(?!(?:${PERSON})\\b)${DETERMINER}${PHRASE}${PHRASE_END}`,
+    "i",
+  ),
+  new RegExp(`\\b(?:is|are)\\s+there\\s+${DETERMINER}${PHRASE}${PHRASE_END}`, "i"),
+  // A yes/no question opening with the verb: "Do we get a …", "Does Fernhill sponsor …".
+  new RegExp(
+    `^(?:[^?]*[.!]\\s+)?(?:[Dd]o|[Dd]oes|[Cc]an|[Ww]ill)\\s+(?:I|[Ww]e|[Yy]ou|[Ee]mployees|[Ss]taff|\\p{Lu}[\\w-]*)\\s+(?:get|have|offer|sponsor|provide|give|cover|reimburse)\\s+${DETERMINER}${PHRASE}${PHRASE_END}`,
+    "u",
+  ),
+  // "What is the rate limit for the GraphQL API?": the thing whose value is asked.
+  new RegExp(
+    `\\b(?:what|which)(?:'s|\\s+is|\\s+are|\\s+was|\\s+were)?\\s+(?:the\\s+|an?\\s+)?(?:[\\w-]+\\s+){0,3}?[\\w-]+\\s+(?:of|for)\\s+${DETERMINER}${PHRASE}${PHRASE_END}`,
+    "i",
+  ),
+];
+
+/** The words of the phrase a question is about, when its form says (see above). */
+export function questionSubject(question: string): string[] {
+  for (const pattern of SUBJECT_PATTERNS) {
+    const phrase = pattern.exec(question)?.[1];
+    if (phrase) return phrase.split(/\s+/);
+  }
+  return [];
 }

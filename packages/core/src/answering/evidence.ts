@@ -9,6 +9,7 @@ import {
   holdsAnswerType,
   questionFocus,
   questionFormWords,
+  questionSubject,
   STRICT_ANSWER_TYPES,
 } from "./answer-types";
 import { type EvidenceUnit, evidenceUnits } from "./evidence-units";
@@ -53,6 +54,11 @@ export interface QuestionProfile {
    * uses the word: a passage that never names it answers about something else.
    */
   focus?: string;
+  /**
+   * A word of the question's subject the collection never uses, beside one it does ("stock" in
+   * "When do my stock options vest?"): the documents speak of options, never of stock options.
+   */
+  unmentioned?: string;
 }
 
 export interface Evidence {
@@ -67,6 +73,8 @@ export interface Evidence {
   missingValue?: AnswerKind;
   /** The term of the thing asked about ("vesting schedule" → "schedul") when no passage has it. */
   missingFocus?: string;
+  /** See `QuestionProfile.unmentioned`: the subject asked about is not in the documents. */
+  unmentionedSubject?: string;
   /**
    * Share, by weight, of the question's words the collection uses that no retrieved chunk holds:
    * the documents speak of them, but not together with the rest of the question.
@@ -91,6 +99,12 @@ export type { EvidenceThreshold };
 export interface EvidenceRule extends EvidenceThreshold {
   confidentCoverage?: number;
   maxUnretrievedShare?: number;
+  /**
+   * Abstain when the question's subject holds a word the collection never uses (see
+   * `QuestionProfile.unmentioned`). A vocabulary check: the extractive answer needs it, a model
+   * reading the passages can tell a synonym ("vacation days" for "PTO") from another subject.
+   */
+  refuseUnmentionedSubject?: boolean;
 }
 
 export interface EvidenceOptions {
@@ -105,6 +119,7 @@ export const DEFAULT_EVIDENCE_THRESHOLD: EvidenceRule = {
   minCoverage: 0.3,
   confidentCoverage: 0.7,
   maxUnretrievedShare: 0.3,
+  refuseUnmentionedSubject: true,
 };
 /**
  * Before a model call: looser, since the model still answers NO_ANSWER on sources that do not
@@ -152,6 +167,7 @@ export function isTooWeak(evidence: Evidence, threshold: EvidenceRule): boolean 
     evidence.missingNames.length > 0 ||
     evidence.missingValue !== undefined ||
     evidence.missingFocus !== undefined ||
+    (threshold.refuseUnmentionedSubject === true && evidence.unmentionedSubject !== undefined) ||
     evidence.coverage < threshold.minCoverage ||
     (confidentCoverage !== undefined &&
       maxUnretrievedShare !== undefined &&
@@ -266,6 +282,7 @@ export function retrievalEvidence(
           : profile.names,
     ...(missingValue ? { missingValue } : {}),
     ...(missingFocus ? { missingFocus } : {}),
+    ...(profile.unmentioned ? { unmentionedSubject: profile.unmentioned } : {}),
     similarity,
     passages: focused,
     question: profile,
@@ -277,7 +294,7 @@ function questionProfile(question: string, statistics: TermStatistics): Question
   const terms = [...new Set(matchTerms(question))].filter((term) => !form.has(term));
   const total = statistics.chunks;
   const idf = (frequency: number) => Math.log(1 + (total - frequency + 0.5) / (frequency + 0.5));
-  const nameTerms = new Set(questionNames(question));
+  const { names: nameTerms, abbreviations } = questionNames(question);
   const productTerms = new Set(mixedCaseTerms(question));
   const weights = new Map<string, number>();
   const names: string[] = [];
@@ -288,26 +305,53 @@ function questionProfile(question: string, statistics: TermStatistics): Question
     // do not cover ("Japan"); a name is surely the latter, and so, nearly always, is a product
     // word ("GraphQL", "QuickSight"): users rephrase common words, not product names. A product
     // word still is no name (it need not be in the answer's document: "MacBook" for "laptop"),
-    // it only keeps its full weight.
-    const isName = nameTerms.has(term);
-    const fullWeight = known || isName || productTerms.has(term);
+    // it only keeps its full weight. So does an acronym or identifier the documents never use:
+    // users abbreviate what documents spell out ("PR", "SSO", "2FA"); one they use is a name.
+    const abbreviation = abbreviations.has(term);
+    const isName = nameTerms.has(term) || (abbreviation && known);
+    const fullWeight = known || isName || productTerms.has(term) || abbreviation;
     const weight = fullWeight ? idf(frequency) : idf(0) * UNKNOWN_WORD_WEIGHT;
     weights.set(term, weight);
     if (isName && frequency <= total * COMMON_NAME_SHARE) names.push(term);
   }
   const focus = matchTerms(questionFocus(question) ?? "")[0];
   const known = focus !== undefined && (statistics.frequency.get(focus) ?? 0) > 0;
-  return { terms, weights, names, kind: answerType(question), ...(known ? { focus } : {}) };
+  const unmentioned = unmentionedSubject(question, statistics);
+  return {
+    terms,
+    weights,
+    names,
+    kind: answerType(question),
+    ...(known ? { focus } : {}),
+    ...(unmentioned ? { unmentioned } : {}),
+  };
+}
+
+/**
+ * A word of the question's subject phrase the collection never uses, when the phrase also holds a
+ * word it does: the unknown word narrows a thing the documents name to a kind they never name
+ * ("stock options", "dress code", "the GraphQL API"). A lone unknown subject ("When is payday?")
+ * is as often the user's word for something the documents call otherwise.
+ */
+function unmentionedSubject(question: string, statistics: TermStatistics): string | undefined {
+  const subject = questionSubject(question)
+    .flatMap((word) => matchTerms(word))
+    .filter((term) => !VALUE_WORDS.has(term));
+  const frequency = (term: string) => statistics.frequency.get(term) ?? 0;
+  const unknown = subject.filter((term) => frequency(term) === 0);
+  return unknown.length > 0 && subject.some((term) => frequency(term) > 0) ? unknown[0] : undefined;
 }
 
 /**
  * Terms of the names a question asks about: capitalised words inside a sentence ("Japan",
- * "Route 53"), acronyms ("EKS") and identifiers with digits ("c5d.12xlarge", "p95"). A capital
+ * "Route 53"); apart, acronyms ("EKS") and identifiers with digits ("c5d.12xlarge", "p95"),
+ * names only where the collection uses them (see `questionProfile`). A capital
  * inside a word ("MacBook", "GraphQL") or a hyphen ("wrap-up") makes a product or compound word,
  * which a paraphrase may call something else, so those are not names.
  */
-function questionNames(question: string): string[] {
-  const names: string[] = [];
+function questionNames(question: string): { names: Set<string>; abbreviations: Set<string> } {
+  const names = new Set<string>();
+  const abbreviations = new Set<string>();
   for (const sentence of question.split(/[.?!]\s+/)) {
     const tokens = sentence.split(/\s+/).filter((token) => token !== "");
     tokens.forEach((raw, index) => {
@@ -316,10 +360,12 @@ function questionNames(question: string): string[] {
       const capitalised = index > 0 && /^\p{Lu}\p{Ll}+$/u.test(token);
       const acronym = /^\p{Lu}{2,}\d*$/u.test(token) && token !== "I";
       const identifier = /\p{L}/u.test(token) && /\d/.test(token);
-      if (capitalised || acronym || identifier) names.push(...matchTerms(token));
+      const terms = matchTerms(token);
+      if (capitalised) for (const term of terms) names.add(term);
+      else if (acronym || identifier) for (const term of terms) abbreviations.add(term);
     });
   }
-  return names;
+  return { names, abbreviations };
 }
 
 /** Terms of words with a capital inside ("GraphQL", "MacBook", "DDoS"): product and brand words. */

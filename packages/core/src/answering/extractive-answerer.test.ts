@@ -1,6 +1,11 @@
 import { describe, expect, it } from "vitest";
 import type { RetrievedChunk } from "../retrieval/hybrid-search";
-import { retrievalEvidence } from "./evidence";
+import {
+  DEFAULT_EVIDENCE_THRESHOLD,
+  DEFAULT_MODEL_EVIDENCE_THRESHOLD,
+  isTooWeak,
+  retrievalEvidence,
+} from "./evidence";
 import { extractiveAnswer } from "./extractive-answerer";
 import { textTermStatistics } from "./term-statistics";
 
@@ -98,6 +103,39 @@ describe("extractiveAnswer", () => {
     // Both sentences name the leave; only one says how long it is.
     expect(draft.answer).toContain("12 weeks");
     expect(draft.citations[0]?.snippet).toContain("12 weeks");
+  });
+
+  it("reads an acronym the documents never use as the user's abbreviation, one they use as a name", () => {
+    const review = chunk(
+      "engineering/code-review.md",
+      "Code Review > Approvals",
+      12,
+      "A pull request that touches the payments code needs two approvals before it merges.",
+    );
+    const stats = textTermStatistics([
+      `${review.heading}\n${review.text}`,
+      "Deploys: every merge to main is deployed by the CI pipeline.",
+      "Payments: the payments team owns the billing service.",
+      // A name in more than 5 % of chunks is the corpus's own subject; this one is not.
+      ...Array.from(
+        { length: 20 },
+        (_, index) => `Office note ${index}: the kitchen closes at six.`,
+      ),
+    ]);
+    const draft = extractiveAnswer(
+      "How many approvals does my PR need if it touches the payments code?",
+      [review],
+      { statistics: stats },
+    );
+    expect(draft.abstained).toBe(false);
+    expect(draft.answer).toContain("two approvals");
+    // "CI" is the collection's own word: a question about it must find it in the answer's document.
+    const named = extractiveAnswer(
+      "How many approvals does a CI change need if it touches the payments code?",
+      [review],
+      { statistics: stats },
+    );
+    expect(named.abstained).toBe(true);
   });
 
   it("does not require hyphenated or CamelCase words as names", () => {
@@ -372,5 +410,69 @@ describe("choosing the section and the sentences (issue 12)", () => {
       statistics(),
     );
     expect(evidence.question.terms).not.toContain("fast");
+  });
+});
+
+describe("extractiveAnswer: the subject and the reply", () => {
+  const benefits = chunk(
+    "benefits.md",
+    "Benefits > Retirement",
+    5,
+    "The 401(k) plan offers twelve investment options. Company matching contributions vest after two years of service.",
+  );
+  const others = [
+    "Benefits > Health: medical, dental and vision plans start on day one.",
+    "Expenses > Receipts: keep receipts for every purchase over $25.",
+    "Leave > Vacation: employees get 25 days of paid vacation per year.",
+    "Equipment > Laptops: every employee gets a laptop with a code signing key.",
+  ];
+  const stats = textTermStatistics([`${benefits.heading}\n${benefits.text}`, ...others]);
+
+  it("abstains when the subject names a kind of thing the documents never mention", () => {
+    // "options" and "vest" are in the 401(k) section; "stock" is in no document: the documents
+    // speak of investment options, never of stock options.
+    const question = "When do my stock options vest?";
+    const evidence = retrievalEvidence(question, [benefits], stats);
+    expect(evidence.unmentionedSubject).toBe("stock");
+    expect(extractiveAnswer(question, [benefits], { evidence }).abstained).toBe(true);
+    expect(isTooWeak(evidence, DEFAULT_EVIDENCE_THRESHOLD)).toBe(true);
+    // Before a model call it is no reason to skip: the model tells a synonym from another subject.
+    expect(isTooWeak(evidence, DEFAULT_MODEL_EVIDENCE_THRESHOLD)).toBe(false);
+  });
+
+  it("answers when every word of the subject is one the documents use", () => {
+    const draft = extractiveAnswer("When do matching contributions vest?", [benefits], {
+      statistics: stats,
+    });
+    expect(draft.abstained).toBe(false);
+    expect(draft.answer).toContain("vest after two years");
+  });
+
+  it("quotes the reply after a question quoted from the documents", () => {
+    const faq = chunk(
+      "offsite.md",
+      "Offsite > Common questions",
+      70,
+      [
+        '- "Where is the offsite this year?" In Lisbon, in the first week of June.',
+        '- "Can contractors come to the offsite?" Only when their manager invites them.',
+      ].join("\n"),
+    );
+    const draft = extractiveAnswer("Can contractors join the offsite?", [faq]);
+    expect(draft.abstained).toBe(false);
+    expect(draft.answer).toContain("Only when their manager invites them");
+  });
+
+  it("quotes the sentence holding a sum when the question states one", () => {
+    const receipts = chunk(
+      "expenses.md",
+      "Expenses > Receipts",
+      12,
+      "A receipt is required for every expense over $25. The receipt must show the date, the vendor, the amount and what was bought. A card terminal slip alone is not enough.",
+    );
+    const draft = extractiveAnswer("Do I need to keep the slip for a $12 coffee I bought?", [
+      receipts,
+    ]);
+    expect(draft.answer).toContain("over $25");
   });
 });

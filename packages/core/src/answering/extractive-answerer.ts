@@ -3,7 +3,7 @@ import { matchTerms } from "@lore/providers";
 import type { Citation } from "../citations/schemas";
 import type { RetrievedChunk } from "../retrieval/hybrid-search";
 import { linkAt } from "../sources/link-url";
-import { unescapeMarkdown } from "./answer-types";
+import { holdsAnswerType, unescapeMarkdown } from "./answer-types";
 import {
   type AnswerKind,
   DEFAULT_EVIDENCE_OPTIONS,
@@ -71,7 +71,8 @@ export function extractiveAnswer(
   const best = evidence.passages[0];
   if (!best || isTooWeak(evidence, options.threshold)) return abstain();
 
-  const { weights, kind } = evidence.question;
+  const { weights } = evidence.question;
+  const kind = evidence.question.kind ?? statedValueType(question);
   const totalWeight = [...weights.values()].reduce((sum, weight) => sum + weight, 0);
   const units = best.passage.units;
   const scores = units.map((unit) => {
@@ -102,6 +103,14 @@ export function extractiveAnswer(
   return render(best.passage, quoted);
 }
 
+/**
+ * A question that names no type of value but states a sum ("Do I need a receipt for a $12
+ * coffee?") is answered by the rule's own sum (the $25 threshold): quote the sentence holding one.
+ */
+function statedValueType(question: string): AnswerKind | undefined {
+  return holdsAnswerType(question, "money") ? "money" : undefined;
+}
+
 /** The best unit and its neighbours that score nearly as well, in document order. */
 function companions(
   units: readonly EvidenceUnit[],
@@ -110,19 +119,30 @@ function companions(
   options: ExtractiveOptions,
 ): number[] {
   const best = scores[top] ?? 0;
-  const picked = [top];
+  // A sentence that introduces a list ("…as follows:") is no answer without the list, and a
+  // question quoted from the documents ("Do you offer a non-profit discount?") none without the
+  // reply that follows it: such a unit is quoted with its next one, and counts as two.
+  const withNext = (index: number) =>
+    /[:?]["”']?$/.test(units[index]?.text.trimEnd() ?? "") && units[index + 1] !== undefined
+      ? [index, index + 1]
+      : [index];
+  const picked = withNext(top);
   const ranked = scores
     .map((score, index) => ({ score, index }))
     .filter(({ index }) => index !== top && Math.abs(index - top) <= 2)
     .sort((left, right) => right.score - left.score);
   for (const { score, index } of ranked) {
     if (picked.length >= options.maxUnits) break;
-    if (score >= best * options.companionRatio && units[index]?.text !== units[top]?.text) {
-      picked.push(index);
+    if (picked.includes(index)) continue;
+    const group = withNext(index).filter((member) => !picked.includes(member));
+    if (
+      score >= best * options.companionRatio &&
+      units[index]?.text !== units[top]?.text &&
+      picked.length + group.length <= options.maxUnits
+    ) {
+      picked.push(...group);
     }
   }
-  // A sentence that introduces a list ("…as follows:") is no answer without the list.
-  if (units[top]?.text.trimEnd().endsWith(":") && units[top + 1]) picked.push(top + 1);
   return [...new Set(picked)].sort((left, right) => left - right);
 }
 
