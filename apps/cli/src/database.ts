@@ -18,7 +18,10 @@ export async function openMigratedDatabase(config: Config): Promise<Database> {
       config.databaseUrl
         ? { kind: "postgres", url: config.databaseUrl, poolSize: config.databasePoolSize }
         : { kind: "pglite", dataDir: config.dataDir },
-      config.hnswEfSearch === undefined ? {} : { hnswEfSearch: config.hnswEfSearch },
+      {
+        ...(config.hnswEfSearch === undefined ? {} : { hnswEfSearch: config.hnswEfSearch }),
+        preparedStatements: config.databasePreparedStatements,
+      },
     ),
   );
 }

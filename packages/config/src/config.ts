@@ -134,6 +134,7 @@ const Environment = z.object({
   LORE_REQUEST_TIMEOUT_MS: optionalInteger(100, 3_600_000),
   LORE_CONVERSATION_TTL_MS: optionalInteger(1000, 365 * 24 * 3_600_000),
   LORE_HNSW_EF_SEARCH: optionalInteger(1, 1000),
+  LORE_DB_PREPARED_STATEMENTS: optionalString.pipe(z.enum(["on", "off"]).optional()),
   LORE_HNSW_M: optionalInteger(2, 100),
   LORE_HNSW_EF_CONSTRUCTION: optionalInteger(4, 1000),
   LORE_HNSW_BUILD_MEMORY_MB: optionalInteger(1, 1024 * 1024),
@@ -207,6 +208,8 @@ export interface Config {
   conversationTtlMs?: number;
   /** hnsw.ef_search of every database session; unset: the measured default in @lore/db. */
   hnswEfSearch?: number;
+  /** Hot queries as named prepared statements (server mode); off behind an old PgBouncer. */
+  databasePreparedStatements: boolean;
   /** How HNSW indexes are built; unset values: DEFAULT_VECTOR_INDEX in @lore/db. */
   vectorIndex: {
     m?: number;
@@ -326,6 +329,7 @@ export function loadConfig(
       ? {}
       : { conversationTtlMs: env.LORE_CONVERSATION_TTL_MS }),
     ...(env.LORE_HNSW_EF_SEARCH === undefined ? {} : { hnswEfSearch: env.LORE_HNSW_EF_SEARCH }),
+    databasePreparedStatements: (env.LORE_DB_PREPARED_STATEMENTS ?? "on") === "on",
     vectorIndex: {
       ...(env.LORE_HNSW_M === undefined ? {} : { m: env.LORE_HNSW_M }),
       ...(env.LORE_HNSW_EF_CONSTRUCTION === undefined

@@ -3,6 +3,7 @@ import { mkdirSync } from "node:fs";
 import type pg from "pg";
 import lockfile from "proper-lockfile";
 import { sendVectorsAsBinary } from "./binary-vectors";
+import { disablePreparedStatements } from "./postgres-pool";
 import * as schema from "./schema";
 import type { Database, DatabaseTarget, LoreDb, SessionSettings } from "./types";
 import { DEFAULT_HNSW_EF_SEARCH } from "./vector-index";
@@ -46,6 +47,7 @@ export async function openDatabase(
         await client.query(sessionSetup).catch(() => {});
       },
     });
+    if (settings.preparedStatements === false) disablePreparedStatements(pool);
     const connectionErrors = watchConnectionErrors(pool);
     releaseBrokenClients(pool);
     const db = drizzlePostgres(pool, { schema }) as unknown as LoreDb;

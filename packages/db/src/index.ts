@@ -5,7 +5,7 @@ export { DataDirLockedError, openDatabase } from "./client";
 export { describeError, type ErrorDescription, isConnectionError, oneLine } from "./errors";
 export { migrate, migrationsFolder } from "./migrate";
 export { loadTemplate, templateFile } from "./pglite-template";
-export { queryRows } from "./query";
+export { analyzeChunks, queryRows, queryRowsPrepared } from "./query";
 export { type ReconnectOptions, retryWhenUnreachable, waitUntilReachable } from "./reconnect";
 export * as schema from "./schema";
 export {

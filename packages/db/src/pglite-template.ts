@@ -12,9 +12,6 @@ import { mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promise
 import { createRequire } from "node:module";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { PGlite } from "@electric-sql/pglite";
-import { vector } from "@electric-sql/pglite-pgvector";
-import { drizzle } from "drizzle-orm/pglite";
 import { migrateEmbedded, migrationsFolder } from "./migrate";
 import type { TemplateOptions } from "./types";
 
@@ -38,6 +35,13 @@ export async function loadTemplate(options: TemplateOptions = {}): Promise<Blob>
 /** Makes the current template and caches it, replacing stale ones. */
 async function makeTemplate(options: TemplateOptions = {}): Promise<Blob> {
   const file = await templateFile(options);
+  // Imported here: the bundler puts this module in one chunk with migrate.ts, which every
+  // command against Postgres loads, and PGlite's module alone is ~0.1 CPU-s of a short command.
+  const [{ PGlite }, { vector }, { drizzle }] = await Promise.all([
+    import("@electric-sql/pglite"),
+    import("@electric-sql/pglite-pgvector"),
+    import("drizzle-orm/pglite"),
+  ]);
   const pglite = await PGlite.create({ extensions: { vector } });
   let tarball: Blob;
   try {

@@ -58,4 +58,10 @@ export interface Database {
 export interface SessionSettings {
   /** `hnsw.ef_search` (LORE_HNSW_EF_SEARCH): higher finds more true neighbours, slower. */
   hnswEfSearch?: number;
+  /**
+   * Hot statements as named prepared statements (LORE_DB_PREPARED_STATEMENTS, default on);
+   * off behind a pooler that cannot keep them per client (PgBouncer in transaction mode before
+   * 1.21, or with max_prepared_statements = 0).
+   */
+  preparedStatements?: boolean;
 }

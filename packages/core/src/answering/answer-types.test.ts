@@ -152,4 +152,11 @@ describe("questionFormWords", () => {
     expect(questionFormWords("How long and how often is the review?")).toEqual(["long", "often"]);
     expect(questionFormWords("Can I take a long paid break?")).toEqual([]);
   });
+
+  it("finds the verb of a what-happens question, which only asks for a consequence", () => {
+    expect(questionFormWords("What happens if I miss a page?")).toEqual(["happens"]);
+    expect(questionFormWords("what will happen when my visa expires?")).toEqual(["happen"]);
+    // Happening as the subject is no question form.
+    expect(questionFormWords("Where do I report what happened in the incident?")).toEqual([]);
+  });
 });

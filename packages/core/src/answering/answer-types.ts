@@ -75,13 +75,18 @@ const QUESTION_TYPES: readonly [AnswerType, RegExp][] = [
 ];
 
 // "How long", "how soon", "how fast": the adverb asks for the value (the answer type stands for it),
-// it names no subject, and documents state the value without it ("within 30 minutes").
+// it names no subject, and documents state the value without it ("within 30 minutes"). So does
+// the verb of a question opening "What happens …": it asks for a consequence, and the answer
+// states it ("a missed page goes to the secondary") without the word.
 const FORM_WORDS =
-  /\bhow (long|soon|fast|quickly|early|late|far|big|large|old|often|frequently|much|many)\b/gi;
+  /\bhow (long|soon|fast|quickly|early|late|far|big|large|old|often|frequently|much|many)\b|(?:^|[.!?]\s+)what (?:will |would )?(happens?|happened)\b/gi;
 
-/** Words of the question that only say what kind of value is asked ("fast" in "how fast"). */
+/** Words of the question that only say what kind of value or answer is asked ("fast" in "how fast"). */
 export function questionFormWords(question: string): string[] {
-  return [...question.matchAll(FORM_WORDS)].flatMap((match) => (match[1] ? [match[1]] : []));
+  return [...question.matchAll(FORM_WORDS)].flatMap((match) => {
+    const word = match[1] ?? match[2];
+    return word ? [word] : [];
+  });
 }
 
 const OPENING_WORD = /^(?:[^?]*[.!]\s+)?(where|who|whom|whose)\b/i;

@@ -1,5 +1,6 @@
 // The bulk-load index plan: a load large enough drops the HNSW (and full-text GIN) index and builds it once after its last write.
 import {
+  analyzeChunks,
   DEFAULT_VECTOR_INDEX,
   dropFullTextIndex,
   dropVectorIndex,
@@ -80,6 +81,8 @@ export class BulkIndexPlan {
       (outcome): outcome is PromiseRejectedResult => outcome.status === "rejected",
     );
     if (failure) throw failure.reason;
+    // A bulk load's planner statistics, now rather than at autovacuum's next round.
+    if (builds.length > 0) await analyzeChunks(this.context.db);
   }
 }
 

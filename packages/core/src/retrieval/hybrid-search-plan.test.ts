@@ -1,5 +1,5 @@
-// Plan checks on the real Postgres: hybrid search's ANN half is an HNSW index scan that stops at its candidate count.
-import { queryRows } from "@lore/db";
+// Plan checks on the real Postgres: hybrid search's ANN half is an HNSW index scan that stops at its candidate count, as a custom plan and as the prepared statement's generic one.
+import { type Database, openDatabase, queryRows } from "@lore/db";
 import {
   createRealTestDatabase,
   type RealTestDatabase,
@@ -7,10 +7,11 @@ import {
   realPostgresUrl,
 } from "@lore/db/real-postgres";
 import { createLocalEmbedder } from "@lore/providers";
-import { sql } from "drizzle-orm";
+import { type SQL, sql } from "drizzle-orm";
+import { PgDialect } from "drizzle-orm/pg-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Collection, ensureCollection } from "../collections/collections";
-import { hybridSearchQuery } from "./hybrid-search";
+import { hybridSearch, hybridSearchQuery } from "./hybrid-search";
 import { DEFAULT_RETRIEVAL } from "./retrieval-settings";
 import type { SearchFilters } from "./schemas";
 
@@ -29,6 +30,60 @@ interface PlanNode {
 function* nodes(plan: PlanNode): Generator<PlanNode> {
   yield plan;
   for (const child of plan.Plans ?? []) yield* nodes(child);
+}
+
+/** Checks that the plan's ANN half is one HNSW scan that ran once and stopped at the candidates. */
+function expectBoundedVectorScan(plan: PlanNode | undefined): void {
+  expect(plan).toBeDefined();
+  const all = plan ? [...nodes(plan)] : [];
+  const limits = all.filter(
+    (node) =>
+      node["Node Type"] === "Limit" &&
+      node.Plans?.[0]?.["Node Type"] === "Index Scan" &&
+      node.Plans[0]["Index Name"] === `chunks_embedding_hnsw_${DIMENSIONS}`,
+  );
+  expect(limits, JSON.stringify(plan)).toHaveLength(1);
+  const scan = limits[0]?.Plans?.[0];
+  // Executed once, and it stopped at the LIMIT instead of feeding every row to a join.
+  expect(scan?.["Actual Loops"]).toBe(1);
+  expect(scan?.["Actual Rows"]).toBeLessThanOrEqual(DEFAULT_RETRIEVAL.candidates);
+  expect(scan?.["Actual Rows"]).toBeGreaterThan(0);
+  expect(limits[0]?.["Plan Rows"]).toBeLessThanOrEqual(DEFAULT_RETRIEVAL.candidates);
+}
+
+/**
+ * EXPLAIN ANALYZE of the statement prepared as hybridSearch prepares it, planned generically
+ * (as Postgres may choose to after five runs): parameters are unknown to the planner then.
+ */
+async function explainGeneric(
+  database: Database,
+  query: SQL,
+  vector: readonly number[],
+): Promise<PlanNode | undefined> {
+  const { sql: text, params } = new PgDialect().sqlToQuery(query);
+  const pool = database.pool;
+  if (!pool) throw new Error("not a Postgres pool");
+  const client = await pool.connect();
+  try {
+    await client.query("SET plan_cache_mode = force_generic_plan");
+    await client.query({ name: "hybrid_generic", text, values: params });
+    // EXECUTE takes its arguments as SQL: the binary vector goes as its text form.
+    const literal = (value: unknown): string =>
+      Buffer.isBuffer(value)
+        ? client.escapeLiteral(`[${vector.join(",")}]`)
+        : Array.isArray(value)
+          ? `ARRAY[${value.map(literal).join(", ")}]`
+          : typeof value === "number"
+            ? String(value)
+            : client.escapeLiteral(String(value));
+    const result = await client.query<{ "QUERY PLAN": [{ Plan: PlanNode }] }>(
+      `EXPLAIN (ANALYZE, FORMAT JSON) EXECUTE hybrid_generic(${params.map(literal).join(", ")})`,
+    );
+    return result.rows[0]?.["QUERY PLAN"][0].Plan;
+  } finally {
+    // Discarded, with its prepared statement and plan_cache_mode.
+    client.release(true);
+  }
 }
 
 /**
@@ -93,23 +148,65 @@ describe.skipIf(!realPostgresUrl())(realPostgresSuite("hybrid search plans"), ()
           database.database.db,
           sql`EXPLAIN (ANALYZE, FORMAT JSON) ${query}`,
         );
-        const plan = row?.["QUERY PLAN"][0].Plan;
-        expect(plan).toBeDefined();
-        const all = plan ? [...nodes(plan)] : [];
-        const limits = all.filter(
-          (node) =>
-            node["Node Type"] === "Limit" &&
-            node.Plans?.[0]?.["Node Type"] === "Index Scan" &&
-            node.Plans[0]["Index Name"] === `chunks_embedding_hnsw_${DIMENSIONS}`,
-        );
-        expect(limits, JSON.stringify(plan)).toHaveLength(1);
-        const scan = limits[0]?.Plans?.[0];
-        // Executed once, and it stopped at the LIMIT instead of feeding every row to a join.
-        expect(scan?.["Actual Loops"]).toBe(1);
-        expect(scan?.["Actual Rows"]).toBeLessThanOrEqual(DEFAULT_RETRIEVAL.candidates);
-        expect(scan?.["Actual Rows"]).toBeGreaterThan(0);
-        expect(limits[0]?.["Plan Rows"]).toBeLessThanOrEqual(DEFAULT_RETRIEVAL.candidates);
+        expectBoundedVectorScan(row?.["QUERY PLAN"][0].Plan);
+        expectBoundedVectorScan(await explainGeneric(database.database, query, vector ?? []));
       },
     );
+
+    it("runs hybridSearch as one prepared statement that returns what the plain one does", async () => {
+      if (!collection) throw new Error("no collection");
+      const question = "How do I roll back a deploy?";
+      const [vector] = await embedder.embed([question]);
+      const options = { topK: 10, filters: { pathPrefix: "dir1/" } };
+      const plain = await queryRows<{ chunkId: string }>(
+        database.database.db,
+        hybridSearchQuery(collection, question, vector ?? [], options),
+      );
+      // One connection, so the statement's counters below are all of its runs.
+      const single = await openDatabase({ kind: "postgres", url: database.url, poolSize: 1 });
+      try {
+        // Past Postgres' five custom plans, into the generic plan if it picks one.
+        for (let run = 0; run < 7; run++) {
+          const rows = await hybridSearch(
+            { db: single.db },
+            collection,
+            question,
+            vector ?? [],
+            options,
+          );
+          expect(rows.map((row) => row.chunkId)).toEqual(plain.map((row) => row.chunkId));
+        }
+        const prepared = await queryRows<{ runs: number }>(
+          single.db,
+          sql`SELECT (generic_plans + custom_plans)::int AS runs FROM pg_prepared_statements
+              WHERE name LIKE 'lore_%'`,
+        );
+        expect(prepared).toEqual([{ runs: 7 }]);
+      } finally {
+        await single.close();
+      }
+      // LORE_DB_PREPARED_STATEMENTS=off (a pooler that cannot keep them): plain statements.
+      const unprepared = await openDatabase(
+        { kind: "postgres", url: database.url, poolSize: 1 },
+        { preparedStatements: false },
+      );
+      try {
+        const rows = await hybridSearch(
+          { db: unprepared.db },
+          collection,
+          question,
+          vector ?? [],
+          options,
+        );
+        expect(rows.map((row) => row.chunkId)).toEqual(plain.map((row) => row.chunkId));
+        const prepared = await queryRows(
+          unprepared.db,
+          sql`SELECT name FROM pg_prepared_statements WHERE name LIKE 'lore_%'`,
+        );
+        expect(prepared).toEqual([]);
+      } finally {
+        await unprepared.close();
+      }
+    });
   });
 });

@@ -1,5 +1,5 @@
 // Hybrid retrieval: pgvector ANN (cosine) and Okapi BM25 over Postgres full-text, fused by reciprocal rank.
-import { queryRows, vectorBinary, vectorCast } from "@lore/db";
+import { queryRowsPrepared, vectorBinary, vectorCast } from "@lore/db";
 import { type SQL, sql } from "drizzle-orm";
 import type { Collection } from "../collections/collections";
 import type { LoreContext } from "../context";
@@ -47,7 +47,7 @@ export async function hybridSearch(
   queryVector: readonly number[],
   options: RetrievalOptions,
 ): Promise<RetrievedChunk[]> {
-  const rows = await queryRows<RetrievedChunk & { documentUrl: string | null }>(
+  const rows = await queryRowsPrepared<RetrievedChunk & { documentUrl: string | null }>(
     context.db,
     hybridSearchQuery(collection, query, queryVector, options),
   );
@@ -61,7 +61,11 @@ export function hybridSearchQuery(
   queryVector: readonly number[],
   options: RetrievalOptions,
 ): SQL {
-  const candidates = Math.max(options.candidates ?? DEFAULT_RETRIEVAL.candidates, options.topK);
+  // A literal, not a parameter: the statement is prepared, and a generic plan is then costed on
+  // the real LIMIT instead of a guess (a tenth of the HNSW scan's estimated rows).
+  const candidates = sql.raw(
+    String(Math.trunc(Math.max(options.candidates ?? DEFAULT_RETRIEVAL.candidates, options.topK))),
+  );
   const rrfK = options.rrfK ?? DEFAULT_RETRIEVAL.rrfK;
   const vectorWeight = options.vectorWeight ?? DEFAULT_RETRIEVAL.vectorWeight;
   const textWeight = options.textWeight ?? DEFAULT_RETRIEVAL.textWeight;
@@ -128,7 +132,7 @@ export function hybridSearchQuery(
       FROM term_weights x JOIN term_weights y ON x.lexeme < y.lexeme
     ),
     text_query AS (
-      SELECT array_agg(w.lexeme) AS lexemes,
+      SELECT array_agg(w.lexeme) AS lexemes, array_agg(w.idf) AS idfs,
         CASE WHEN p.exact THEN string_agg(quote_literal(w.lexeme), ' | ')
           WHEN p.pairs AND count(*) > 1 THEN min(term_pairs.q)
           ELSE string_agg(quote_literal(w.lexeme), ' & ') FILTER (WHERE w.rarity <= p.required)
@@ -136,25 +140,25 @@ export function hybridSearchQuery(
       FROM term_weights w CROSS JOIN text_plan p CROSS JOIN term_pairs
       GROUP BY p.exact, p.pairs, p.required
     ),
-    -- setweight marks the query's lexemes and ts_filter keeps only them, in C, so each candidate
-    -- unnests its few query terms instead of its whole tsvector. Filters apply here, before the
-    -- scoring.
-    term_matches AS MATERIALIZED (
-      SELECT c.id, c.token_count, u.lexeme, coalesce(array_length(u.positions, 1), 1)::float8 AS frequency
-      FROM chunks c CROSS JOIN text_query
-        CROSS JOIN LATERAL unnest(ts_filter(setweight(c.search, 'A', text_query.lexemes), '{a}')) u
-      WHERE c.collection_id = ${collection.id} AND c.search @@ text_query.q
-        ${filters ? sql`AND EXISTS (SELECT 1 FROM documents d WHERE d.id = c.document_id ${filters})` : sql``}
-    ),
-    -- Rounded (to 1e-9) so near-duplicate chunks tie, and are then ordered by id, whatever order
-    -- the plan summed their terms in (float addition is not associative).
+    -- Each candidate is scored in its own row: setweight marks the query's lexemes and ts_filter
+    -- keeps only them, in C, so it unnests its few query terms instead of its whole tsvector, and
+    -- looks their IDF up by position in the arrays above (instead of a row per term and chunk
+    -- joined, grouped and summed again). Rounded (to 1e-9) so near-duplicate chunks tie, and are
+    -- then ordered by id, whatever order their terms were summed in (float addition is not
+    -- associative). Filters apply here, before the scoring.
     text_ranked AS (
-      SELECT m.id,
-        round(1e9 * sum(w.idf * m.frequency * ${bm25.k1 + 1}::float8 / (m.frequency + ${bm25.k1}::float8
-          * (1 - ${bm25.b}::float8 + ${bm25.b}::float8 * m.token_count / corpus.average_length)))) AS relevance
-      FROM term_matches m JOIN term_weights w ON w.lexeme = m.lexeme CROSS JOIN corpus
-      GROUP BY m.id
-      ORDER BY relevance DESC, m.id
+      SELECT c.id,
+        round(1e9 * (
+          SELECT sum(q.idfs[array_position(q.lexemes, u.lexeme)] * u.frequency * ${bm25.k1 + 1}::float8
+            / (u.frequency + ${bm25.k1}::float8
+              * (1 - ${bm25.b}::float8 + ${bm25.b}::float8 * c.token_count / corpus.average_length)))
+          FROM (SELECT t.lexeme, coalesce(array_length(t.positions, 1), 1)::float8 AS frequency
+            FROM unnest(ts_filter(setweight(c.search, 'A', q.lexemes), '{a}')) t) u
+        )) AS relevance
+      FROM chunks c CROSS JOIN text_query q CROSS JOIN corpus
+      WHERE c.collection_id = ${collection.id} AND c.search @@ q.q
+        ${filters ? sql`AND EXISTS (SELECT 1 FROM documents d WHERE d.id = c.document_id ${filters})` : sql``}
+      ORDER BY relevance DESC, c.id
       LIMIT ${candidates}
     ),
     text_hits AS (
