@@ -1,24 +1,20 @@
 // queryRowsPrepared returns what queryRows does, on PGlite and over the wire with several pooled connections.
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { openDatabase } from "./client";
 import { postgresPool } from "./postgres-pool";
 import { queryRows, queryRowsPrepared } from "./query";
-import { createTestDatabase, serveOverWire, type WireServer } from "./testing";
+import { openOverWire, type WiredDatabase } from "./testing";
 import type { Database } from "./types";
 
+let wired: WiredDatabase;
 let embedded: Database;
-let wire: WireServer;
 let server: Database;
 beforeAll(async () => {
-  embedded = await createTestDatabase();
-  wire = await serveOverWire(embedded);
-  server = await openDatabase({ kind: "postgres", url: wire.url, poolSize: 4 });
+  wired = await openOverWire(4);
+  ({ embedded, server } = wired);
 });
 afterAll(async () => {
-  await server?.close();
-  await wire?.stop();
-  await embedded?.close();
+  await wired?.close();
 });
 
 const statement = (value: number) => sql`SELECT ${value}::int * 2 AS doubled`;

@@ -58,6 +58,28 @@ export async function serveOverWire(
   };
 }
 
+/** A test database, and a pg pool on it over the wire: server mode's driver without a server. */
+export interface WiredDatabase {
+  embedded: Database;
+  server: Database;
+  close(): Promise<void>;
+}
+
+export async function openOverWire(poolSize: number): Promise<WiredDatabase> {
+  const embedded = await createTestDatabase();
+  const wire = await serveOverWire(embedded);
+  const server = await openDatabase({ kind: "postgres", url: wire.url, poolSize });
+  return {
+    embedded,
+    server,
+    close: async () => {
+      await server.close();
+      await wire.stop();
+      await embedded.close();
+    },
+  };
+}
+
 // Extended-protocol message types that leave a statement half-done until the client's Sync.
 const MID_BATCH = new Set(["P", "B", "D", "E", "C", "H"].map((letter) => letter.charCodeAt(0)));
 

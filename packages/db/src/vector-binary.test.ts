@@ -2,24 +2,20 @@
 // float4 values as from the plain decimal form.
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { openDatabase } from "./client";
 import { queryRows } from "./query";
 import { vectorBinary } from "./schema/types";
-import { createTestDatabase, serveOverWire, type WireServer } from "./testing";
+import { openOverWire, type WiredDatabase } from "./testing";
 import type { Database } from "./types";
 
+let wired: WiredDatabase;
 let embedded: Database;
-let wire: WireServer;
 let server: Database;
 beforeAll(async () => {
-  embedded = await createTestDatabase();
-  wire = await serveOverWire(embedded);
-  server = await openDatabase({ kind: "postgres", url: wire.url, poolSize: 1 });
+  wired = await openOverWire(1);
+  ({ embedded, server } = wired);
 });
 afterAll(async () => {
-  await server.close();
-  await wire.stop();
-  await embedded.close();
+  await wired?.close();
 });
 
 const VALUES = Array.from(new Float32Array([0.0123456789, -0.987654321, 0.1, 2.5e-5, 0.7]));

@@ -25,13 +25,13 @@ const UNANSWERABLE = {
       "Do employees get stock options or equity?",
     ],
   },
-  pension: {
+  // Not the 401(k): the FAQ states its match, and "401k" is answered from it.
+  childcare: {
     times: 30,
     variants: [
-      "Does the company match 401k contributions?",
-      "What is the 401k match?",
-      "How much is the employer 401k match?",
-      "When does the 401k match vest?",
+      "Is there a childcare subsidy?",
+      "How much is the childcare subsidy?",
+      "When is the childcare subsidy paid?",
     ],
   },
   relocation: {
