@@ -2,7 +2,7 @@
 import { realpath } from "node:fs/promises";
 import path from "node:path";
 import { LoreError } from "../errors";
-import { realLocation, resolveIngestPath } from "../ingestion/ingest-roots";
+import { resolveIngestPath } from "../ingestion/ingest-roots";
 
 /** `shared` roots serve every collection; `byCollection` roots serve only theirs. */
 export interface IngestRoots {
@@ -61,14 +61,13 @@ export async function resolveCollectionFolder(
     "invalid_request",
     `path ${JSON.stringify(requested)} is not inside the ingest roots of collection "${collection}".`,
   );
-  if (path.isAbsolute(requested)) {
-    // As given, then where symlinks lead, whether or not the path exists: another collection's
-    // folders must not reveal what is in them, not even through a symlink into them.
-    if (ownedElsewhere(all, path.resolve(requested), collection)) throw refused;
-    if (ownedElsewhere(all, (await realLocation(requested)).real, collection)) throw refused;
+  // As given, then where symlinks lead, whether or not the path exists: another collection's
+  // folders must not reveal what is in them, not even through a symlink into them.
+  if (path.isAbsolute(requested) && ownedElsewhere(all, path.resolve(requested), collection)) {
+    throw refused;
   }
   const allowed = [...roots.shared, ...(roots.byCollection[collection] ?? [])];
-  const real = await resolveIngestPath(requested, allowed);
-  if (ownedElsewhere(all, real, collection)) throw refused;
-  return real;
+  return resolveIngestPath(requested, allowed, (real) =>
+    ownedElsewhere(all, real, collection) ? refused : undefined,
+  );
 }

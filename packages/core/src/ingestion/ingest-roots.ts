@@ -5,11 +5,14 @@ import { LoreError } from "../errors";
 
 /**
  * The real path of `requested` when it is a folder inside one of `roots`; otherwise an
- * invalid_request error. Only metadata is touched (realpath, stat): no file is read.
+ * invalid_request error. Only metadata is touched (realpath, stat): no file is read. `refusal`
+ * adds a caller's own rule on where the path leads (another collection's folder), checked, like
+ * the roots, before its existence is told.
  */
 export async function resolveIngestPath(
   requested: string,
   roots: readonly string[],
+  refusal?: (real: string) => LoreError | undefined,
 ): Promise<string> {
   if (roots.length === 0) {
     throw new LoreError(
@@ -30,6 +33,8 @@ export async function resolveIngestPath(
   // Placed before existence is told, so a caller learns nothing about what lies outside the
   // roots, not even through a symlink inside them.
   const { real, exists } = await realLocation(requested);
+  const refused = refusal?.(real);
+  if (refused) throw refused;
   if (!(await isInside(real, roots))) throw outside;
   if (!exists) {
     throw new LoreError("invalid_request", `path ${JSON.stringify(requested)} does not exist.`);
@@ -49,7 +54,7 @@ const MAX_SYMLINK_HOPS = 40;
  * joined with the missing rest. A missing path behind a symlink that leaves the roots is then
  * outside them, exactly as an existing one would be.
  */
-export async function realLocation(absolute: string): Promise<{ real: string; exists: boolean }> {
+async function realLocation(absolute: string): Promise<{ real: string; exists: boolean }> {
   let existing = path.resolve(absolute);
   let rest: string[] = [];
   for (let hops = 0; hops <= MAX_SYMLINK_HOPS; ) {
