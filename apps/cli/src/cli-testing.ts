@@ -1,4 +1,5 @@
 // For tests that run `lore` as a child process: the bundled CLI users run, not tsx over the sources.
+import type { ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
 
 /**
@@ -11,4 +12,35 @@ export const LORE_BIN = fileURLToPath(new URL("../bin/lore.mjs", import.meta.url
 /** The command and arguments that run `lore <args>`. */
 export function loreCommand(args: readonly string[]): [string, string[]] {
   return [process.execPath, [LORE_BIN, ...args]];
+}
+
+/**
+ * Resolves when what a `lore` child process prints (stdout and stderr together) matches `pattern`,
+ * with the first captured group (else the whole match); rejects with that output when the process
+ * ends first (its streams closed, so nothing it printed is missed).
+ */
+export function waitForOutput(child: ChildProcess, pattern: RegExp): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let output = "";
+    const read = (data: Buffer) => {
+      output += data.toString();
+      const match = pattern.exec(output);
+      if (match) {
+        stop();
+        resolve(match[1] ?? match[0]);
+      }
+    };
+    const exited = (code: number | null) => {
+      stop();
+      reject(new Error(`lore exited with ${code} before printing ${pattern}:\n${output}`));
+    };
+    const stop = () => {
+      child.stdout?.off("data", read);
+      child.stderr?.off("data", read);
+      child.off("close", exited);
+    };
+    child.stdout?.on("data", read);
+    child.stderr?.on("data", read);
+    child.once("close", exited);
+  });
 }

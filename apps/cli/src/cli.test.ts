@@ -7,7 +7,7 @@ import { promisify } from "node:util";
 import { AskResponse } from "@lore/core";
 import { createTestDatabase, serveOverWire } from "@lore/db/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { loreCommand } from "./cli-testing";
+import { loreCommand, waitForOutput } from "./cli-testing";
 
 const run = promisify(execFile);
 // Each test runs several `lore` processes (tsx start-up, migrations, an ingest): on a loaded
@@ -70,15 +70,7 @@ describe("lore CLI, embedded mode", { timeout: PROCESS_TEST_MS }, () => {
       stdio: ["ignore", "pipe", "pipe"],
     });
     server = child;
-    const url = await new Promise<string>((resolve, reject) => {
-      let output = "";
-      child.stdout?.on("data", (data: Buffer) => {
-        output += data.toString();
-        const match = /"url":"(http:[^"]+)"/.exec(output);
-        if (match?.[1]) resolve(match[1]);
-      });
-      child.once("exit", (code) => reject(new Error(`serve exited with ${code}: ${output}`)));
-    });
+    const url = await waitForOutput(child, /"url":"(http:[^"]+)"/);
 
     const ask = async (question: string) => {
       const response = await fetch(`${url}/v1/ask`, {

@@ -4,14 +4,22 @@
 // commands that only touch the database (queueing an ingest job, stats, keys, migrate) never
 // load the providers.
 import type { Config } from "@lore/config";
-import { type Database, migrate, openDatabase } from "@lore/db";
+import { type Database, migrate, openDatabase, retryWhenUnreachable } from "@lore/db";
 import type { Command } from "commander";
 import { resolveConfig } from "./command-input";
 
 // Commands hold the handle opened here; they name its type through the root, not @lore/db.
 export type { Database };
 
-export async function openMigratedDatabase(config: Config): Promise<Database> {
+/** How a long-running process waits for a database server that does not answer yet. */
+export interface DatabaseWait {
+  /** Gives up after this long (the last connection error is thrown). */
+  ms: number;
+  /** Told when the server does not answer, before waiting for it. */
+  onUnreachable(error: unknown): void;
+}
+
+export async function openMigratedDatabase(config: Config, wait?: DatabaseWait): Promise<Database> {
   if (config.databaseUrl) skipRuntimeSniffing();
   return migrated(
     await openDatabase(
@@ -23,6 +31,7 @@ export async function openMigratedDatabase(config: Config): Promise<Database> {
         preparedStatements: config.databasePreparedStatements,
       },
     ),
+    config.databaseUrl ? wait : undefined,
   );
 }
 
@@ -42,13 +51,35 @@ function skipRuntimeSniffing(): void {
 }
 
 /** The database brought up to date, or closed when that fails. */
-async function migrated(database: Database): Promise<Database> {
+async function migrated(database: Database, wait?: DatabaseWait): Promise<Database> {
   try {
-    await migrate(database);
+    await (wait && wait.ms > 0 ? migrateOnceReachable(database, wait) : migrate(database));
     return database;
   } catch (error) {
     await database.close();
     throw error;
+  }
+}
+
+/**
+ * Migrates as soon as the server answers: a compose file or a restarted node can start Lore
+ * before Postgres accepts connections (or while it is still starting up), and exiting then only
+ * hands the retry to a restart loop. Errors other than an unreachable server end it at once.
+ */
+async function migrateOnceReachable(database: Database, wait: DatabaseWait): Promise<void> {
+  const signal = AbortSignal.timeout(wait.ms);
+  let unreachable: unknown;
+  try {
+    await retryWhenUnreachable(database.db, () => migrate(database), {
+      signal,
+      onRetry: (error) => {
+        unreachable = error;
+        wait.onUnreachable(error);
+      },
+    });
+  } catch (error) {
+    // Out of time while waiting: the connection error says what is wrong, not the timeout.
+    throw signal.aborted && unreachable !== undefined ? unreachable : error;
   }
 }
 

@@ -11,6 +11,8 @@ const NETWORK_ERRORS = new Set([
   "ETIMEDOUT",
   "EHOSTUNREACH",
 ]);
+// A login the server refused, or a database it does not have: DATABASE_URL is wrong, not Lore.
+const LOGIN_ERRORS = new Set(["28P01", "28000", "3D000"]);
 
 try {
   await createProgram().parseAsync(process.argv);
@@ -42,6 +44,12 @@ async function describeFailure(error: unknown): Promise<string> {
 }
 
 function databaseUnreachable(code: string, message: string): string | undefined {
-  if (!process.env.DATABASE_URL || !NETWORK_ERRORS.has(code)) return undefined;
-  return `cannot reach the database at DATABASE_URL (${message}). Is Postgres running and the URL right?`;
+  if (!process.env.DATABASE_URL) return undefined;
+  if (NETWORK_ERRORS.has(code)) {
+    return `cannot reach the database at DATABASE_URL (${message}). Is Postgres running and the URL right?`;
+  }
+  if (LOGIN_ERRORS.has(code)) {
+    return `the database server refused DATABASE_URL (${message}). Check its user, password and database name.`;
+  }
+  return undefined;
 }

@@ -19,7 +19,7 @@ import {
 import type { Command } from "commander";
 import type { Logger } from "pino";
 import { resolveConfig } from "./command-input";
-import { openMigratedDatabase } from "./database";
+import { type DatabaseWait, openMigratedDatabase } from "./database";
 
 export interface Runtime {
   config: Config;
@@ -161,8 +161,24 @@ export function logConnectionErrors(database: Database, logger: Logger): () => v
   });
 }
 
-export async function openRuntime(config: Config): Promise<Runtime> {
-  const database = await openMigratedDatabase(config);
+/**
+ * For `lore serve` and `lore worker` on a server: wait LORE_DB_WAIT_SECONDS for a Postgres that
+ * does not answer yet, saying so once; short commands fail at once and say why.
+ */
+export function waitForDatabase(config: Config, logger: Logger): DatabaseWait {
+  const seconds = config.databaseWaitSeconds;
+  return {
+    ms: seconds * 1000,
+    onUnreachable: (error) =>
+      logger.warn(
+        { error: describeError(error), waitSeconds: seconds },
+        `the database does not answer yet; waiting up to ${seconds} s for it (LORE_DB_WAIT_SECONDS)`,
+      ),
+  };
+}
+
+export async function openRuntime(config: Config, wait?: DatabaseWait): Promise<Runtime> {
+  const database = await openMigratedDatabase(config, wait);
   try {
     return {
       config,

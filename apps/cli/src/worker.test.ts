@@ -12,7 +12,7 @@ import { type FakeOpenAI, startFakeOpenAI } from "@lore/fake-openai";
 import { createOpenAIEmbedder } from "@lore/providers";
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { loreCommand } from "./cli-testing";
+import { loreCommand, waitForOutput } from "./cli-testing";
 import { readServerFile } from "./server-file";
 
 const run = promisify(execFile);
@@ -212,14 +212,7 @@ describe("lore ingest in embedded mode while `lore serve` holds the data directo
 
   it("hands the job to the running server, and refuses a folder outside its ingest roots", async () => {
     const server = startLore(["serve", "--port", "0"]);
-    await new Promise<void>((resolve, reject) => {
-      let output = "";
-      server.stdout?.on("data", (data: Buffer) => {
-        output += data.toString();
-        if (output.includes("Lore is listening")) resolve();
-      });
-      server.once("exit", (code) => reject(new Error(`serve exited with ${code}: ${output}`)));
-    });
+    await waitForOutput(server, /Lore is listening/);
     // The server publishes its address just after it listens: the hand-off needs the file.
     await pollUntil(
       () => readServerFile(dataDir),

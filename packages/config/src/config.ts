@@ -143,6 +143,7 @@ const Environment = z.object({
   LORE_EMBED_CONCURRENCY: optionalInteger(1, 64),
   LORE_QUERY_EMBED_TIMEOUT_MS: optionalInteger(100, 600_000),
   LORE_DB_POOL_SIZE: optionalInteger(1, 1000),
+  LORE_DB_WAIT_SECONDS: optionalInteger(0, 86_400),
   LORE_RETRIEVAL_CANDIDATES: optionalInteger(1, 10_000),
   LORE_RETRIEVAL_RRF_K: optionalInteger(0, 10_000),
   LORE_RETRIEVAL_VECTOR_WEIGHT: optionalNumber(0, 100),
@@ -158,6 +159,8 @@ export interface Config {
   databaseUrl?: string;
   /** Connections in each process's pg pool (server mode). */
   databasePoolSize: number;
+  /** How long `lore serve` and `lore worker` wait for a server that does not answer yet (0: exit at once). */
+  databaseWaitSeconds: number;
   dataDir: string;
   port: number;
   host: string;
@@ -276,6 +279,7 @@ export function loadConfig(
     mode,
     dataDir: path.resolve(overrides.dataDir ?? env.LORE_DATA_DIR ?? ".lore"),
     databasePoolSize: env.LORE_DB_POOL_SIZE ?? 10,
+    databaseWaitSeconds: env.LORE_DB_WAIT_SECONDS ?? 60,
     port: overrides.port ?? env.PORT ?? 3000,
     host: overrides.host ?? env.HOST ?? (mode === "embedded" ? "127.0.0.1" : "0.0.0.0"),
     auth: env.LORE_AUTH ?? (mode === "embedded" ? "off" : "required"),

@@ -14,7 +14,7 @@ import type { Command } from "commander";
 import type { Logger } from "pino";
 import { pino } from "pino";
 import { resolveConfig } from "../command-input";
-import { ingestSettings, logConnectionErrors, openRuntime } from "../runtime";
+import { ingestSettings, logConnectionErrors, openRuntime, waitForDatabase } from "../runtime";
 import { removeServerFile, writeServerFile } from "../server-file";
 
 export async function runServe(
@@ -32,7 +32,7 @@ export async function runServe(
 }
 
 async function serve(config: Config, logger: Logger): Promise<void> {
-  const runtime = await openRuntime(config);
+  const runtime = await openRuntime(config, waitForDatabase(config, logger));
   logConnectionErrors(runtime.database, logger);
   if (config.mode === "embedded" && config.loadSampleDocs) {
     const collections = await listCollections(runtime.context);

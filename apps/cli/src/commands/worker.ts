@@ -3,7 +3,7 @@ import { runWorker as startWorker } from "@lore/worker";
 import type { Command } from "commander";
 import { pino } from "pino";
 import { resolveConfig } from "../command-input";
-import { ingestSettings, logConnectionErrors, openRuntime } from "../runtime";
+import { ingestSettings, logConnectionErrors, openRuntime, waitForDatabase } from "../runtime";
 
 export async function runWorker(
   options: { concurrency?: number },
@@ -11,7 +11,7 @@ export async function runWorker(
 ): Promise<void> {
   const config = resolveConfig(command);
   const logger = pino({ level: config.logLevel });
-  const runtime = await openRuntime(config);
+  const runtime = await openRuntime(config, waitForDatabase(config, logger));
   logConnectionErrors(runtime.database, logger);
   const worker = startWorker(runtime.context, {
     concurrency: options.concurrency ?? config.worker.concurrency,
