@@ -31,6 +31,8 @@ export interface EmbeddingCalls {
 
 export interface FakeEmbeddings {
   baseUrl: string;
+  /** The server's process, whose CPU time is part of what a run costs the machine. */
+  pid: number | undefined;
   /** What was called since the last reset. */
   calls(): Promise<EmbeddingCalls>;
   reset(): Promise<void>;
@@ -69,6 +71,7 @@ export async function startFakeEmbeddings(options: {
   );
   return {
     baseUrl: `${url}/v1`,
+    pid: server.child.pid,
     calls: async () => {
       const response = await fetch(`${url}/__control/state`);
       const state = FakeState.parse(await response.json());

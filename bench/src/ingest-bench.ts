@@ -1,5 +1,5 @@
 // `bench ingest`: time to searchable for `lore ingest` (worker + CLI, or embedded), its re-sync, and the LangChain.js recipe.
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -8,6 +8,12 @@ import { generateCorpusFolder } from "./corpus";
 import { type BenchDatabase, openBenchDatabase } from "./database";
 import { type EmbeddingCalls, startFakeEmbeddings } from "./fake-embeddings";
 import { describeMachine, type Machine } from "./machine";
+import {
+  type BackendCpuWatch,
+  exitedChildrenCpuMs,
+  processCpuMs,
+  watchBackendCpu,
+} from "./process-cpu";
 import { LORE_MAIN, runScript, startBackground, waitFor } from "./processes";
 import {
   RECIPE_INSTALL_COMMAND,
@@ -58,8 +64,57 @@ function timelineOf(
   };
 }
 
+/**
+ * CPU seconds (user + system) each process spent during one timed run. The machine's cores are
+ * shared, so once they are busy, wall time follows the sum: this says whose work it was.
+ */
+export interface RunCpu {
+  /** The timed process: `lore ingest`, or the recipe. */
+  process: number;
+  /** The idle-until-claimed `lore worker` (server mode). */
+  worker?: number;
+  /** The database's backends (a real Postgres on this machine; PGlite runs inside a process above). */
+  postgres?: number;
+  /** The fake embedding server: what answering this run's requests cost the same cores. */
+  fakeEmbedder: number;
+  total: number;
+  /** /proc/loadavg when the run started: other jobs on the same cores. */
+  loadAverage: string;
+}
+
+interface CpuProbes {
+  workerPid?: number | undefined;
+  fakePid: number | undefined;
+  backends?: BackendCpuWatch | undefined;
+}
+
+/** Reads every probe now; the returned function reads them again and gives what each spent since. */
+async function startCpuMeter(probes: CpuProbes): Promise<() => Promise<RunCpu>> {
+  const loadAverage = (await readFile("/proc/loadavg", "utf8").catch(() => "")).trim();
+  await probes.backends?.restart();
+  const [children, worker, fake] = await Promise.all([
+    exitedChildrenCpuMs(),
+    processCpuMs(probes.workerPid),
+    processCpuMs(probes.fakePid),
+  ]);
+  return async () => {
+    const seconds = (ms: number) => round(ms / 1000, 2);
+    const spent = {
+      process: seconds((await exitedChildrenCpuMs()) - children),
+      ...(probes.workerPid === undefined
+        ? {}
+        : { worker: seconds((await processCpuMs(probes.workerPid)) - worker) }),
+      ...(probes.backends ? { postgres: seconds(await probes.backends.spentMs()) } : {}),
+      fakeEmbedder: seconds((await processCpuMs(probes.fakePid)) - fake),
+    };
+    const total = spent.process + (spent.worker ?? 0) + (spent.postgres ?? 0) + spent.fakeEmbedder;
+    return { ...spent, total: round(total, 2), loadAverage };
+  };
+}
+
 export interface LoreIngestRun {
   wallMs: number;
+  cpuSeconds: RunCpu;
   timeline: Timeline | undefined;
   /** The job's own `ms` (from claim to done), without process start-up. */
   jobMs: number | undefined;
@@ -85,6 +140,7 @@ export interface IngestBenchResult {
   baseline?: RecipeResult & {
     recipe: string;
     wallMs: number;
+    cpuSeconds: RunCpu;
     peakRssMiB: number;
     timeline: Timeline | undefined;
     embeddings: EmbeddingCalls;
@@ -124,6 +180,10 @@ export async function benchIngest(options: IngestBenchOptions): Promise<IngestBe
     const needsWire = options.mode === "server" || options.baseline === "langchain";
     const database = needsWire ? await openBenchDatabase(options.databaseUrl) : undefined;
     if (database) cleanups.push(() => database.close());
+    // A real server's backends are processes of their own; PGlite's work is inside one above.
+    const backends =
+      database?.kind === "postgres" ? await watchBackendCpu(database.url) : undefined;
+    if (backends) cleanups.push(() => backends.close());
 
     const environment: NodeJS.ProcessEnv = {
       ...process.env,
@@ -141,6 +201,7 @@ export async function benchIngest(options: IngestBenchOptions): Promise<IngestBe
     else delete environment.DATABASE_URL;
 
     let workerRss: (() => Promise<number>) | undefined;
+    let workerPid: number | undefined;
     if (options.mode === "server") {
       const worker = startBackground(LORE_MAIN, ["worker"], environment);
       cleanups.push(() => worker.stop());
@@ -151,6 +212,7 @@ export async function benchIngest(options: IngestBenchOptions): Promise<IngestBe
           worker.child.exitCode === null ? undefined : `lore worker exited: ${worker.output()}`,
       );
       workerRss = () => worker.peakRssMiB();
+      workerPid = worker.child.pid;
       progress("lore worker is up");
     }
     const ingest = async (sync: boolean): Promise<LoreIngestRun> => {
@@ -160,9 +222,15 @@ export async function benchIngest(options: IngestBenchOptions): Promise<IngestBe
       // installed `lore` runs it (docs/operations.md), without the launcher's freshness check.
       await runScript(LORE_MAIN, ["--help"], environment);
       const args = ["ingest", corpus.folder, "--collection", "bench", "--json"];
+      const cpu = await startCpuMeter({
+        workerPid,
+        fakePid: fake.pid,
+        backends: options.mode === "server" ? backends : undefined,
+      });
       const startedAt = Date.now();
       const run = await runScript(LORE_BUNDLE, sync ? [...args, "--sync"] : args, environment);
       const endedAt = Date.now();
+      const cpuSeconds = await cpu();
       const embeddings = await fake.calls();
       const summary = JSON.parse(run.stdout) as Record<string, unknown>;
       const textsEmbedded =
@@ -170,6 +238,7 @@ export async function benchIngest(options: IngestBenchOptions): Promise<IngestBe
       const written = (summary.chunks as { added?: number } | undefined)?.added;
       return {
         wallMs: Math.round(run.wallMs),
+        cpuSeconds,
         timeline: timelineOf(startedAt, endedAt, embeddings),
         jobMs: typeof summary.ms === "number" ? summary.ms : undefined,
         documents: summary.documents,
@@ -202,9 +271,11 @@ export async function benchIngest(options: IngestBenchOptions): Promise<IngestBe
         chunkSize: DEFAULT_CHUNKING.chunkSize,
         chunkOverlap: DEFAULT_CHUNKING.chunkOverlap,
       };
+      const cpu = await startCpuMeter({ fakePid: fake.pid, backends });
       const startedAt = Date.now();
       const run = await runScript(RECIPE_MAIN, [JSON.stringify(input)], process.env);
       const endedAt = Date.now();
+      const cpuSeconds = await cpu();
       const result = JSON.parse(run.stdout) as RecipeResult;
       const embeddings = await fake.calls();
       baseline = {
@@ -212,6 +283,7 @@ export async function benchIngest(options: IngestBenchOptions): Promise<IngestBe
           "RecursiveCharacterTextSplitter + OpenAIEmbeddings (batchSize default) + PGVectorStore.addDocuments + createHnswIndex",
         ...result,
         wallMs: Math.round(run.wallMs),
+        cpuSeconds,
         peakRssMiB: run.peakRssMiB,
         timeline: timelineOf(startedAt, endedAt, embeddings),
         embeddings,

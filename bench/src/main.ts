@@ -2,6 +2,7 @@
 // `pnpm bench`: ingest, query-load and scale benchmarks; each prints one JSON object on stdout, progress on stderr.
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
+import { DEFAULT_RETRIEVAL, TEXT_RESCORE_PER_CANDIDATE } from "@lore/core";
 import { DEFAULT_HNSW, DEFAULT_HNSW_EF_SEARCH } from "@lore/db";
 import { Command, InvalidArgumentError } from "commander";
 import { ScaleChartInput, scaleChartSvg } from "./chart";
@@ -311,6 +312,12 @@ program
     [500, 2000, 8000],
   )
   .option(
+    "--rescores <list>",
+    "candidates of each budget scored by exact BM25, the best by ts_rank (default: TEXT_RESCORE_PER_CANDIDATE x 40)",
+    integerList("--rescores", 1, 10_000_000),
+    [TEXT_RESCORE_PER_CANDIDATE * DEFAULT_RETRIEVAL.candidates],
+  )
+  .option(
     "--queries <n>",
     "queries (as bench scale picks them)",
     integer("--queries", 1, 10_000),
@@ -322,6 +329,7 @@ program
       collection: string;
       dimensions: number;
       budgets: number[];
+      rescores: number[];
       queries: number;
       databaseUrl?: string;
     }) => {
@@ -336,6 +344,7 @@ program
           collection: options.collection,
           dimensions: options.dimensions,
           budgets: options.budgets,
+          rescores: options.rescores,
           queries: benchQueries(texts, options.queries),
         }),
       );

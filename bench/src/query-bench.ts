@@ -1,5 +1,5 @@
 // `bench query`: autocannon load on /v1/search and /v1/ask (extractive) of a `lore serve` over the sample docs or a folder.
-import { execFileSync, fork } from "node:child_process";
+import { fork } from "node:child_process";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -11,6 +11,7 @@ import autocannon from "autocannon";
 import pg from "pg";
 import { BENCH_QUESTIONS } from "./corpus";
 import { describeMachine, type Machine } from "./machine";
+import { processCpuMs } from "./process-cpu";
 import { LORE_MAIN, REPO_ROOT, runScript, startBackground, waitFor } from "./processes";
 import { latencySummary, progress, round } from "./stats";
 import type { WireDatabaseMessage } from "./wire-database-process";
@@ -424,18 +425,4 @@ async function postgresWork(
   for (const [pid, spent] of after.backendCpuMs)
     cpuMs += spent - (before.backendCpuMs.get(pid) ?? 0);
   return { cpuMs, transactions: after.transactions - before.transactions };
-}
-
-let clockTicksPerSecond: number | undefined;
-
-/** A process's user + system CPU time so far, in ms (Linux /proc; 0 elsewhere). */
-async function processCpuMs(pid: number | undefined): Promise<number> {
-  if (pid === undefined) return 0;
-  const stat = await readFile(`/proc/${pid}/stat`, "utf8").catch(() => "");
-  if (stat === "") return 0;
-  // Fields after the parenthesised command name: state is field 3, utime 14 and stime 15.
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  const ticks = Number(fields[11] ?? 0) + Number(fields[12] ?? 0);
-  clockTicksPerSecond ??= Number(execFileSync("getconf", ["CLK_TCK"]).toString().trim()) || 100;
-  return (ticks * 1000) / clockTicksPerSecond;
 }

@@ -13,12 +13,16 @@ export interface TextBenchOptions {
   dimensions: number;
   /** Candidate budgets to measure; the exact ranking is the one without a budget. */
   budgets: number[];
+  /** How many of a budget's candidates exact BM25 scores (textRescore), each measured per budget. */
+  rescores: number[];
   queries: readonly string[];
 }
 
 export interface TextBudgetPoint {
   /** null: unbounded, every chunk matching any query term (exact Okapi BM25). */
   budget: number | null;
+  /** null: every candidate of the budget scored exactly. */
+  rescore: number | null;
   latencyMs: { p50: number; p95: number; p99: number };
   /** Share of the exact top 10 (and top 40) that this budget's ranking also has in its top 10 (40). */
   overlapAt10: number;
@@ -45,7 +49,12 @@ export async function benchText(options: TextBenchOptions): Promise<TextBenchRes
     const context: LoreContext = { db: database.db, embedder };
     const collection = await requireCollection(context, options.collection);
     const vectors = await embedder.embed([...options.queries]);
-    const ranking = async (query: string, vector: readonly number[], budget: number) => {
+    const ranking = async (
+      query: string,
+      vector: readonly number[],
+      budget: number,
+      rescore: number,
+    ) => {
       const started = performance.now();
       const results = await hybridSearch(context, collection, query, vector, {
         topK: TOP,
@@ -53,6 +62,7 @@ export async function benchText(options: TextBenchOptions): Promise<TextBenchRes
         vectorWeight: 0,
         textWeight: 1,
         textCandidateBudget: budget,
+        textRescore: rescore,
       });
       const ms = performance.now() - started;
       const ids = results
@@ -63,20 +73,28 @@ export async function benchText(options: TextBenchOptions): Promise<TextBenchRes
     };
     const exact: string[][] = [];
     const points: TextBudgetPoint[] = [];
-    for (const budget of [Number.MAX_SAFE_INTEGER, ...options.budgets]) {
+    const unbounded = Number.MAX_SAFE_INTEGER;
+    const settings = [
+      { budget: unbounded, rescore: unbounded },
+      ...options.budgets.flatMap((budget) =>
+        options.rescores.map((rescore) => ({ budget, rescore })),
+      ),
+    ];
+    for (const { budget, rescore } of settings) {
       const ms: number[] = [];
       let at10 = 0;
       let at40 = 0;
       for (const [index, query] of options.queries.entries()) {
-        const { ids, ms: took } = await ranking(query, vectors[index] ?? [], budget);
+        const { ids, ms: took } = await ranking(query, vectors[index] ?? [], budget, rescore);
         ms.push(took);
-        if (budget === Number.MAX_SAFE_INTEGER) exact.push(ids);
+        if (budget === unbounded) exact.push(ids);
         const truth = exact[index] ?? [];
         at10 += overlap(truth.slice(0, 10), ids.slice(0, 10));
         at40 += overlap(truth, ids);
       }
       const point: TextBudgetPoint = {
-        budget: budget === Number.MAX_SAFE_INTEGER ? null : budget,
+        budget: budget === unbounded ? null : budget,
+        rescore: rescore === unbounded ? null : rescore,
         latencyMs: latencySummary(ms),
         overlapAt10: round(at10 / options.queries.length, 3),
         overlapAt40: round(at40 / options.queries.length, 3),

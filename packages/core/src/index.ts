@@ -125,7 +125,7 @@ export * from "./jobs/schemas";
 export { recordFeedback } from "./queries/feedback";
 export { FeedbackRequest, FeedbackResponse } from "./queries/schemas";
 export type { RetrievalOptions, RetrievedChunk } from "./retrieval/hybrid-search";
-export { hybridSearch } from "./retrieval/hybrid-search";
+export { hybridSearch, TEXT_RESCORE_PER_CANDIDATE } from "./retrieval/hybrid-search";
 export {
   DEFAULT_RETRIEVAL,
   LOCAL_EMBEDDER_RETRIEVAL,

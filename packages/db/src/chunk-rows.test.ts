@@ -22,6 +22,10 @@ const tricky = [
   `${"long ".repeat(2000)}end`,
 ];
 
+function components(ordinal: number): number[] {
+  return [0.1 * (ordinal + 1), -0.5, 1e-7, 3.4028234663852886e38 / 1e30];
+}
+
 function rowsFor(documentId: string, prefix: string): ChunkRow[] {
   return tricky.map((text, ordinal) => ({
     id: `${prefix}_${ordinal}`,
@@ -34,7 +38,8 @@ function rowsFor(documentId: string, prefix: string): ChunkRow[] {
     endLine: ordinal === 3 ? 2_147_483_647 : ordinal * 10 + 9,
     tokenCount: ordinal === 2 ? 0 : 100 + ordinal,
     contentHash: `hash_${ordinal}`,
-    embedding: [0.1 * (ordinal + 1), -0.5, 1e-7, 3.4028234663852886e38 / 1e30],
+    // Embedders hand float32s over as they came (the COPY writes their bytes), tests numbers.
+    embedding: ordinal % 2 === 1 ? Float32Array.from(components(ordinal)) : components(ordinal),
   }));
 }
 
@@ -87,6 +92,11 @@ describe.skipIf(!realPostgresUrl())(realPostgresSuite("chunk rows by binary COPY
     expect(copied).toHaveLength(tricky.length);
     expect(copied).toEqual(await stored("doc_insert"));
     expect(copied.map((row) => row.text)).toEqual(tricky);
+    // Each component is the float4 it was sent as, whether it came as a number or a float32.
+    const float4s = (values: readonly number[]) => values.map((value) => Math.fround(value));
+    expect(copied.map((row) => float4s(JSON.parse(String(row.embedding))))).toEqual(
+      tricky.map((_text, ordinal) => float4s(components(ordinal))),
+    );
     // The statement-level triggers see COPY's rows as they see an INSERT's.
     const afterBoth = await termCounts();
     expect(Object.keys(afterCopy).length).toBeGreaterThan(5);

@@ -1,5 +1,6 @@
 // Builds the HNSW cosine index for one embedding dimension (each collection's embedder fixes its own).
 import { sql } from "drizzle-orm";
+import { writesChunksByCopy } from "./chunk-rows";
 import { postgresPool } from "./postgres-pool";
 import { queryRows } from "./query";
 import type { LoreDb, LoreTransaction } from "./types";
@@ -25,6 +26,11 @@ export interface VectorIndexSettings extends HnswParameters {
    */
   buildWorkers: number;
 }
+
+// Freeing a block this size (malloc'd by mmap) makes glibc move its mmap threshold to 8 MiB and
+// its trim threshold to twice that, well above what one vector's insert frees (the threshold's
+// ceiling is 32 MiB on 64-bit).
+const HEAP_WARM_UP_BYTES = 8 * 1024 * 1024;
 
 export const DEFAULT_HNSW: HnswParameters = { m: 16, efConstruction: 64 };
 
@@ -62,10 +68,23 @@ export async function ensureVectorIndex(
     ...settings,
   };
   const dims = Math.trunc(dimensions);
+  // Asked before the transaction: the probe may need a second connection of the pool.
+  const realPostgres = await writesChunksByCopy(db);
   await db.transaction(async (transaction) => {
     await transaction.execute(
       sql.raw(`SET LOCAL maintenance_work_mem = '${Math.trunc(buildMemoryMb)}MB'`),
     );
+    if (realPostgres) {
+      // glibc hands freed heap back to the kernel once 128 KiB sit free at its top, and the build
+      // frees scratch memory after every vector: on a backend that has never freed a large block
+      // (one that only ran small queries) the heap shrinks and regrows thousands of times, and on
+      // this VM a third of the build went to the kernel. Allocating and freeing 8 MiB first makes
+      // glibc raise its trim threshold for this backend (the bench's 5,776 vectors on a fresh
+      // connection: 6.6-7.9 CPU-s without, 3.4-4.0 with; docs/scaling.md). Real Postgres only:
+      // PGlite served over the wire drops the connection on it, and its one heap is WASM's.
+      // (Parallel workers, when LORE_HNSW_BUILD_WORKERS asks for them, are fresh processes.)
+      await transaction.execute(sql.raw(`SELECT length(repeat('x', ${HEAP_WARM_UP_BYTES}))`));
+    }
     if (postgresPool(db)) {
       // Set either way, so the server's own max_parallel_maintenance_workers never decides. With
       // workers, the threshold goes to 0: Postgres sizes a parallel build by the heap, and the

@@ -8,7 +8,7 @@ import { type Collection, requireCollection } from "../collections/collections";
 import { ingestFolder } from "../ingestion/ingest-folder";
 import { putDocument } from "../ingestion/put-document";
 import { SAMPLE_DOCS_DIR } from "../sample-docs";
-import { hybridSearch } from "./hybrid-search";
+import { hybridSearch, TEXT_RESCORE_PER_CANDIDATE } from "./hybrid-search";
 import { DEFAULT_RETRIEVAL } from "./retrieval-settings";
 import type { SearchFilters } from "./schemas";
 
@@ -274,6 +274,71 @@ describe("hybrid search's full-text candidates between the budget and its pairs"
       .sort((left, right) => right - left);
     for (const [rank, result] of ranked.entries()) {
       expect(everyMatch.get(result.chunkId)).toBeCloseTo(expected[rank] ?? Number.NaN, 9);
+    }
+  });
+});
+
+describe("hybrid search's exact scoring past the rescore count", () => {
+  it("scores exactly the candidates ts_rank puts first, as many as the rescore count", async () => {
+    const query = "How do I roll back a deploy?";
+    const rescore = 5;
+    // The first ranking, from the database: ts_rank over the query's terms, ties by id.
+    const first = await queryRows<{ id: string }>(
+      database.db,
+      sql`SELECT id FROM chunks
+          WHERE collection_id = ${collection.id}
+            AND search @@ replace(plainto_tsquery('english', ${query})::text, '&', '|')::tsquery
+          ORDER BY ts_rank(search, replace(plainto_tsquery('english', ${query})::text, '&', '|')::tsquery) DESC, id
+          LIMIT ${rescore}`,
+    );
+    const everyMatch = await referenceBm25(query);
+    expect(everyMatch.size).toBeGreaterThan(rescore);
+    // The cut matters here: exact BM25 over every match would pick other chunks.
+    const exactBest = [...everyMatch.entries()]
+      .sort((left, right) => right[1] - left[1])
+      .slice(0, rescore)
+      .map(([id]) => id);
+    expect(new Set(first.map((row) => row.id))).not.toEqual(new Set(exactBest));
+    const [vector] = await embedder.embed([query]);
+    const results = await hybridSearch({ db: database.db }, collection, query, vector ?? [], {
+      topK: rescore,
+      candidates: rescore,
+      vectorWeight: 0,
+      textWeight: 1,
+      textRescore: rescore,
+    });
+    const ranked = results
+      .filter((result) => result.textRank !== null)
+      .sort((left, right) => (left.textRank ?? 0) - (right.textRank ?? 0));
+    expect(new Set(ranked.map((result) => result.chunkId))).toEqual(
+      new Set(first.map((row) => row.id)),
+    );
+    // In exact BM25 order among themselves.
+    const scores = ranked.map((result) => everyMatch.get(result.chunkId) ?? Number.NaN);
+    const expected = [...scores].sort((left, right) => right - left);
+    for (const [rank, score] of scores.entries()) {
+      expect(score).toBeCloseTo(expected[rank] ?? Number.NaN, 9);
+    }
+  });
+
+  it("by default rescores TEXT_RESCORE_PER_CANDIDATE times the candidates, so every match of the sample docs is scored", async () => {
+    const query = "How do I roll back a deploy?";
+    const [vector] = await embedder.embed([query]);
+    const everyMatch = await referenceBm25(query);
+    const candidates = Math.ceil(everyMatch.size / TEXT_RESCORE_PER_CANDIDATE);
+    const results = await hybridSearch({ db: database.db }, collection, query, vector ?? [], {
+      topK: candidates,
+      candidates,
+      vectorWeight: 0,
+      textWeight: 1,
+    });
+    const best = [...everyMatch.values()].sort((left, right) => right - left).slice(0, candidates);
+    const ranked = results
+      .filter((result) => result.textRank !== null)
+      .sort((left, right) => (left.textRank ?? 0) - (right.textRank ?? 0));
+    expect(ranked.length).toBe(best.length);
+    for (const [rank, result] of ranked.entries()) {
+      expect(everyMatch.get(result.chunkId)).toBeCloseTo(best[rank] ?? Number.NaN, 9);
     }
   });
 });

@@ -12,6 +12,8 @@ export interface RetrievalOptions extends Partial<RetrievalSettings> {
   filters?: SearchFilters;
   /** Chunks the full-text half reads beyond its rarest term's; default TEXT_CANDIDATE_BUDGET. */
   textCandidateBudget?: number;
+  /** Full-text candidates scored by exact BM25, the best by ts_rank; default 15 per candidate. */
+  textRescore?: number;
 }
 
 export interface RetrievedChunk {
@@ -34,11 +36,18 @@ export interface RetrievedChunk {
 }
 
 /**
- * Matching chunks the full-text half scores exactly, all of them, up to this many; past it the
- * chunks holding two query terms, or all of the rarest ones, expected to fit (at 100k chunks,
+ * Matching chunks the full-text half takes as candidates, all of them, up to this many; past it
+ * the chunks holding two query terms, or all of the rarest ones, expected to fit (at 100k chunks,
  * top-10 overlap with exact BM25 0.985 at 3,000 and 0.972 at 1,000; docs/scaling.md).
  */
 export const TEXT_CANDIDATE_BUDGET = 3000;
+
+/**
+ * Full-text candidates scored by exact BM25 per candidate the fusion takes, the best of them by
+ * ts_rank: at 100k chunks 15 (600 for 40) kept as much of the exact top 10 as scoring all 3,000
+ * did (0.985), 10 kept 0.970 (docs/scaling.md).
+ */
+export const TEXT_RESCORE_PER_CANDIDATE = 15;
 
 export async function hybridSearch(
   context: Pick<LoreContext, "db">,
@@ -63,9 +72,10 @@ export function hybridSearchQuery(
 ): SQL {
   // A literal, not a parameter: the statement is prepared, and a generic plan is then costed on
   // the real LIMIT instead of a guess (a tenth of the HNSW scan's estimated rows).
-  const candidates = sql.raw(
-    String(Math.trunc(Math.max(options.candidates ?? DEFAULT_RETRIEVAL.candidates, options.topK))),
+  const candidateCount = Math.trunc(
+    Math.max(options.candidates ?? DEFAULT_RETRIEVAL.candidates, options.topK),
   );
+  const candidates = sql.raw(String(candidateCount));
   const rrfK = options.rrfK ?? DEFAULT_RETRIEVAL.rrfK;
   const vectorWeight = options.vectorWeight ?? DEFAULT_RETRIEVAL.vectorWeight;
   const textWeight = options.textWeight ?? DEFAULT_RETRIEVAL.textWeight;
@@ -75,6 +85,16 @@ export function hybridSearchQuery(
   const target = vectorBinary(queryVector);
   const filters = filterSql(options.filters);
   const textBudget = Math.trunc(options.textCandidateBudget ?? TEXT_CANDIDATE_BUDGET);
+  const rescore = sql.raw(
+    String(
+      Math.trunc(
+        Math.max(
+          options.textRescore ?? TEXT_RESCORE_PER_CANDIDATE * candidateCount,
+          candidateCount,
+        ),
+      ),
+    ),
+  );
   // The cast and vector_dims() predicate match the partial HNSW index for this dimension. The
   // ANN scan joins nothing: with a join to documents Postgres underestimated the rows, chose a
   // hash join and the HNSW scan returned every row (692 ms vs 5.8 ms at 100k chunks). Filters are
@@ -133,6 +153,7 @@ export function hybridSearchQuery(
     ),
     text_query AS (
       SELECT array_agg(w.lexeme) AS lexemes, array_agg(w.idf) AS idfs,
+        string_agg(quote_literal(w.lexeme), ' | ')::tsquery AS terms,
         CASE WHEN p.exact THEN string_agg(quote_literal(w.lexeme), ' | ')
           WHEN p.pairs AND count(*) > 1 THEN min(term_pairs.q)
           ELSE string_agg(quote_literal(w.lexeme), ' & ') FILTER (WHERE w.rarity <= p.required)
@@ -140,12 +161,23 @@ export function hybridSearchQuery(
       FROM term_weights w CROSS JOIN text_plan p CROSS JOIN term_pairs
       GROUP BY p.exact, p.pairs, p.required
     ),
+    -- The candidates GIN finds, cut to the best textRescore by a cheap first ranking: ts_rank on
+    -- the query's terms (in C, one call a row: how many of them the chunk holds, then how often).
+    -- Ties by id, so the cut is the same on every run. Filters apply here, before either ranking.
+    text_matches AS (
+      SELECT c.id, c.search, c.token_count
+      FROM chunks c CROSS JOIN text_query q
+      WHERE c.collection_id = ${collection.id} AND c.search @@ q.q
+        ${filters ? sql`AND EXISTS (SELECT 1 FROM documents d WHERE d.id = c.document_id ${filters})` : sql``}
+      ORDER BY ts_rank(c.search, q.terms) DESC, c.id
+      LIMIT ${rescore}
+    ),
     -- Each candidate is scored in its own row: setweight marks the query's lexemes and ts_filter
     -- keeps only them, in C, so it unnests its few query terms instead of its whole tsvector, and
     -- looks their IDF up by position in the arrays above (instead of a row per term and chunk
     -- joined, grouped and summed again). Rounded (to 1e-9) so near-duplicate chunks tie, and are
     -- then ordered by id, whatever order their terms were summed in (float addition is not
-    -- associative). Filters apply here, before the scoring.
+    -- associative).
     text_ranked AS (
       SELECT c.id,
         round(1e9 * (
@@ -155,9 +187,7 @@ export function hybridSearchQuery(
           FROM (SELECT t.lexeme, coalesce(array_length(t.positions, 1), 1)::float8 AS frequency
             FROM unnest(ts_filter(setweight(c.search, 'A', q.lexemes), '{a}')) t) u
         )) AS relevance
-      FROM chunks c CROSS JOIN text_query q CROSS JOIN corpus
-      WHERE c.collection_id = ${collection.id} AND c.search @@ q.q
-        ${filters ? sql`AND EXISTS (SELECT 1 FROM documents d WHERE d.id = c.document_id ${filters})` : sql``}
+      FROM text_matches c CROSS JOIN text_query q CROSS JOIN corpus
       ORDER BY relevance DESC, c.id
       LIMIT ${candidates}
     ),

@@ -19,19 +19,36 @@ export const vector = customType<{ data: number[]; driverData: Buffer | string }
  * 2.6-3.7 s as text, 0.15-0.25 s binary). Components are stored as float4 either way.
  */
 export function vectorBinary(values: ArrayLike<number>): Buffer {
-  const buffer = Buffer.allocUnsafe(4 + 4 * values.length);
-  buffer.writeInt16BE(values.length, 0);
-  buffer.writeInt16BE(0, 2);
+  const buffer = Buffer.allocUnsafe(vectorBinaryLength(values));
+  writeVectorBinary(values, buffer, 0);
+  return buffer;
+}
+
+/** Bytes of `values` in pgvector's binary input. */
+export function vectorBinaryLength(values: ArrayLike<number>): number {
+  return 4 + 4 * values.length;
+}
+
+/** Writes vectorBinary(values) into `target` at `offset` (a COPY row's buffer: no copy of its own); returns the end. */
+export function writeVectorBinary(
+  values: ArrayLike<number>,
+  target: Buffer,
+  offset: number,
+): number {
+  target.writeInt16BE(values.length, offset);
+  target.writeInt16BE(0, offset + 2);
+  const start = offset + 4;
+  const end = start + 4 * values.length;
   if (values instanceof Float32Array && isLittleEndian) {
     // float32s already: one copy and a native byte swap instead of a write per component.
-    Buffer.from(values.buffer, values.byteOffset, values.byteLength).copy(buffer, 4);
-    buffer.subarray(4).swap32();
-    return buffer;
+    Buffer.from(values.buffer, values.byteOffset, values.byteLength).copy(target, start);
+    target.subarray(start, end).swap32();
+    return end;
   }
   for (let index = 0; index < values.length; index++) {
-    buffer.writeFloatBE(values[index] as number, 4 + 4 * index);
+    target.writeFloatBE(values[index] as number, start + 4 * index);
   }
-  return buffer;
+  return end;
 }
 
 const isLittleEndian = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
