@@ -20,6 +20,10 @@ describe("answerType", () => {
     // "how long … on full pay" asks for a duration, not the pay.
     ["How long can someone who gives birth take off on full pay?", "duration"],
     ["How much time off does a new parent get?", "duration"],
+    // An adjective between "how much" and the time asked for is still a duration, not a sum.
+    ["How much paid time off do I get as the dad?", "duration"],
+    // A frequency is stated as a period ("every three years", "every 15 seconds"), not a count.
+    ["How often do we get a new laptop?", "duration"],
     ["How many approvals does a pull request need?", "count"],
     ["What is the maximum number of rows in a dataset?", "count"],
     // A percentage of a salary is a share, not a sum of money.
@@ -75,6 +79,17 @@ describe("holdsAnswerType", () => {
     expect(holdsAnswerType("Logs are kept for 30 days.", "duration")).toBe(true);
     expect(holdsAnswerType("Reply within two working hours.", "duration")).toBe(true);
     expect(holdsAnswerType("Messages are deleted by the retention job.", "duration")).toBe(false);
+    expect(holdsAnswerType("Backfills pause 200 ms between batches.", "duration")).toBe(true);
+    expect(holdsAnswerType("The probe times out after 30s.", "duration")).toBe(true);
+    expect(holdsAnswerType("Allow one to two weeks.", "duration")).toBe(true);
+  });
+
+  it("takes no word or identifier for a duration unit", () => {
+    // "a"/"an" and a unit letter ("as", "and", "ones"), or a digit inside an identifier ("c5d"),
+    // once made every sentence with "and" hold a duration.
+    expect(holdsAnswerType("Ask your manager and the Finance team.", "duration")).toBe(false);
+    expect(holdsAnswerType("Such as the ones in the catalogue.", "duration")).toBe(false);
+    expect(holdsAnswerType("Use a c5d.12xlarge instance.", "duration")).toBe(false);
   });
 
   it("finds an email address and a URL by their shape", () => {
@@ -128,6 +143,18 @@ describe("questionSubject", () => {
     expect(questionSubject("What is the rate limit for the GraphQL API?")).toEqual([
       "GraphQL",
       "API",
+    ]);
+  });
+
+  it("is the object of a yes/no question whatever names the giver", () => {
+    // "the company", "our insurance": a giver named by a common noun, not only "we" or a name.
+    expect(questionSubject("Does the company offer childcare support?")).toEqual([
+      "childcare",
+      "support",
+    ]);
+    expect(questionSubject("Does our insurance cover dental implants?")).toEqual([
+      "dental",
+      "implants",
     ]);
   });
 

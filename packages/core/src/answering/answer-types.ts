@@ -29,7 +29,9 @@ export const STRICT_ANSWER_TYPES: ReadonlySet<AnswerType> = new Set([
 ]);
 
 const TIME_UNIT =
-  "(?:milli)?seconds?|secs?|minutes?|mins?|hours?|hrs?|days?|nights?|weeks?|months?|quarters?|years?|yrs?|business days?|working days?|working hours?|business hours?|[smhd]\\b";
+  "(?:milli)?seconds?|secs?|ms|minutes?|mins?|hours?|hrs?|days?|nights?|weeks?|months?|quarters?|years?|yrs?|business days?|working days?|working hours?|business hours?";
+/** "30s", "24h", "7d": a unit letter only right after a number ("as", "and", "c5d" are none). */
+const UNIT_LETTER = "[smhd]";
 const NUMBER_WORD =
   "one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|forty|fifty|sixty|ninety|hundred|thousand|a|an|a few|several|half an?";
 
@@ -51,7 +53,7 @@ const QUESTION_TYPES: readonly [AnswerType, RegExp][] = [
   ],
   [
     "duration",
-    /\bhow (?:long|soon|fast|quickly|early|late)\b|\bhow much (?:time|notice|leave|time off|lead time)\b|\bhow many (?:(?:business|working|calendar) )?(?:seconds|minutes|hours|days|nights|weeks|months|years)\b|\b(?:duration|retention period|timeout|time limit|deadline)\b/i,
+    /\bhow (?:long|soon|fast|quickly|early|late|often|frequently)\b|\bhow much (?:(?:paid|unpaid|advance|extra) )?(?:time|notice|leave|time off|lead time)\b|\bhow many (?:(?:business|working|calendar) )?(?:seconds|minutes|hours|days|nights|weeks|months|years)\b|\b(?:duration|retention period|timeout|time limit|deadline)\b/i,
   ],
   // "what percentage of salary" asks for a share, not a sum of money.
   ["quantity", /\bpercent(?:age)?\b|\bratio\b|\bhow many times\b/i],
@@ -64,7 +66,7 @@ const QUESTION_TYPES: readonly [AnswerType, RegExp][] = [
   ["count", /\bhow many\b|\b(?:number|count) of\b/i],
   [
     "quantity",
-    /\bhow (?:much|big|large|far|old|often|frequently)\b|\b(?:percentage|percent|amount|size|rate|limit|maximum|minimum|max|min|cap|quota|budget|allowance|discount|threshold)\b/i,
+    /\bhow (?:much|big|large|far|old)\b|\b(?:percentage|percent|amount|size|rate|limit|maximum|minimum|max|min|cap|quota|budget|allowance|discount|threshold)\b/i,
   ],
   [
     "time",
@@ -118,8 +120,8 @@ const VALUE_SHAPES: Record<AnswerType, RegExp> = {
   // "1.29", "v2", "version 3", "TLS 1.2".
   version: /\bv?\d+(?:\.\d+)+\b|\bv\d+\b|\bversions? \d+/i,
   duration: new RegExp(
-    `(?:\\d|\\b(?:${NUMBER_WORD}))[\\s-]*(?:to|-|–|or)?[\\s-]*\\d*[\\s-]*(?:${TIME_UNIT})\\b|\\b(?:immediately|same day|next (?:business |working )?day|overnight|right away|indefinitely|forever|permanently|instantly|in real time)\\b|\\b\\d{1,2}:\\d{2}\\b`,
-    "i",
+    `(?<![\\p{L}\\d.])\\d+(?:[.,]\\d+)?(?:[\\s-]*(?:to|-|–|or)[\\s-]*\\d+(?:[.,]\\d+)?)?(?:[\\s-]*(?:${TIME_UNIT})|${UNIT_LETTER})\\b|\\b(?:${NUMBER_WORD})(?:[\\s-]+(?:to|or)[\\s-]+(?:${NUMBER_WORD}|\\d+))?[\\s-]+(?:${TIME_UNIT})\\b|\\b(?:immediately|same day|next (?:business |working )?day|overnight|right away|indefinitely|forever|permanently|instantly|in real time)\\b|\\b\\d{1,2}:\\d{2}\\b`,
+    "iu",
   ),
   count: DIGIT_OR_WORD_NUMBER,
   quantity: DIGIT_OR_WORD_NUMBER,
@@ -189,7 +191,7 @@ const SUBJECT_PATTERNS: readonly RegExp[] = [
   new RegExp(`\\b(?:is|are)\\s+there\\s+${DETERMINER}${PHRASE}${PHRASE_END}`, "i"),
   // A yes/no question opening with the verb: "Do we get a …", "Does Fernhill sponsor …".
   new RegExp(
-    `^(?:[^?]*[.!]\\s+)?(?:[Dd]o|[Dd]oes|[Cc]an|[Ww]ill)\\s+(?:I|[Ww]e|[Yy]ou|[Ee]mployees|[Ss]taff|\\p{Lu}[\\w-]*)\\s+(?:get|have|offer|sponsor|provide|give|cover|reimburse)\\s+${DETERMINER}${PHRASE}${PHRASE_END}`,
+    `^(?:[^?]*[.!]\\s+)?(?:[Dd]o|[Dd]oes|[Cc]an|[Ww]ill)\\s+(?:I|[Ww]e|[Yy]ou|[Ee]mployees|[Ss]taff|\\p{Lu}[\\w-]*|(?:the|our|my|your)\\s+[\\w-]+)\\s+(?:get|have|offer|sponsor|provide|give|cover|reimburse)\\s+${DETERMINER}${PHRASE}${PHRASE_END}`,
     "u",
   ),
   // "What is the rate limit for the GraphQL API?": the thing whose value is asked.

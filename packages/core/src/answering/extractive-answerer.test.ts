@@ -440,6 +440,21 @@ describe("extractiveAnswer: the subject and the reply", () => {
     expect(isTooWeak(evidence, DEFAULT_MODEL_EVIDENCE_THRESHOLD)).toBe(false);
   });
 
+  it("abstains on an offer the documents never name, whoever the question says offers it", () => {
+    // "childcare" is in no document; "support" and "offer" are ("Offers are prepared …").
+    const offers = chunk(
+      "hiring.md",
+      "Hiring > Offers",
+      20,
+      "Offers are prepared by the Talent team and sent with the support of the hiring manager.",
+    );
+    const collection = textTermStatistics([`${offers.heading}\n${offers.text}`, ...others]);
+    const question = "Does the company offer childcare support?";
+    const evidence = retrievalEvidence(question, [offers], collection);
+    expect(evidence.unmentionedSubject).toBe("childcar");
+    expect(extractiveAnswer(question, [offers], { evidence }).abstained).toBe(true);
+  });
+
   it("answers when every word of the subject is one the documents use", () => {
     const draft = extractiveAnswer("When do matching contributions vest?", [benefits], {
       statistics: stats,
@@ -474,5 +489,62 @@ describe("extractiveAnswer: the subject and the reply", () => {
       receipts,
     ]);
     expect(draft.answer).toContain("over $25");
+  });
+
+  it("does not count a stated sum's digits as words the answer must share", () => {
+    // "$2,000" is "2" and "000" to the word matcher: they matched the cards' "$3,000" by chance.
+    const cards = chunk(
+      "expenses.md",
+      "Expenses > Company cards",
+      30,
+      "Company card limits start at $3,000 a month. Card purchases need a receipt within seven days.",
+    );
+    const approvals = chunk(
+      "expenses.md",
+      "Expenses > Approvals",
+      40,
+      "Your manager must approve any purchase above $500 before you spend the money.",
+    );
+    const question = "Who needs to approve a $2,000 purchase?";
+    const evidence = retrievalEvidence(question, [cards, approvals]);
+    expect(evidence.question.terms).not.toContain("000");
+    const draft = extractiveAnswer(question, [cards, approvals]);
+    expect(draft.citations[0]?.heading).toBe("Expenses > Approvals");
+  });
+});
+
+describe("extractiveAnswer: a duration not stated as one", () => {
+  const passwords = chunk(
+    "security.md",
+    "Security > Passwords",
+    8,
+    "Passwords for tools outside single sign-on must be at least 14 characters long.",
+  );
+  const others = [
+    "Security > Devices: report a lost laptop within one hour.",
+    "Leave > Vacation: employees get 25 days of paid vacation per year.",
+    "Expenses > Receipts: keep receipts for every purchase over $25.",
+  ];
+  const stats = textTermStatistics([`${passwords.heading}\n${passwords.text}`, ...others]);
+
+  it("keeps the evidence of a section without a time for a how-long question", () => {
+    // "How long" asks for a length here: the section answers without any duration in it.
+    const question = "How long does a password need to be for tools outside single sign-on?";
+    const evidence = retrievalEvidence(question, [passwords], stats);
+    expect(evidence.question.kind).toBe("duration");
+    expect(evidence.passages[0]?.hasKind).toBe(false);
+    expect(evidence.coverage).toBeCloseTo((evidence.passages[0]?.coverage ?? 0) + 0.1);
+    const draft = extractiveAnswer(question, [passwords], { evidence });
+    expect(draft.answer).toContain("at least 14 characters");
+  });
+
+  it("still lowers the evidence of a section without the time a when-question asks for", () => {
+    const evidence = retrievalEvidence(
+      "When must a password for tools outside single sign-on be changed?",
+      [passwords],
+      stats,
+    );
+    expect(evidence.passages[0]?.hasKind).toBe(false);
+    expect(evidence.coverage).toBeLessThan((evidence.passages[0]?.coverage ?? 0) + 0.1);
   });
 });

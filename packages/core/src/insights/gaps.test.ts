@@ -22,7 +22,8 @@ const UNANSWERABLE = {
       "How many stock options do new hires get?",
       "What is the vesting schedule for employee stock options?",
       "What is the strike price of my stock options?",
-      "Do employees get stock options or equity?",
+      // Not "… or equity?": the docs say "Every offer includes equity", which answers that.
+      "Are stock options offered to employees?",
     ],
   },
   // Not the 401(k): the FAQ states its match, and "401k" is answered from it.
