@@ -548,3 +548,66 @@ describe("extractiveAnswer: a duration not stated as one", () => {
     expect(evidence.coverage).toBeLessThan((evidence.passages[0]?.coverage ?? 0) + 0.1);
   });
 });
+
+describe("the search's pick beside the answerer's", () => {
+  // The search ranks the general time-off page first; the answerer prefers the parental-leave
+  // page, which holds more of the question. Words alone cannot settle it, so both are quoted.
+  const timeOff = {
+    ...chunk(
+      "time-off.md",
+      "Time off",
+      3,
+      "Everyone gets 25 days of leave a year, parents included.",
+    ),
+    textRank: 1,
+  };
+  const parental = {
+    ...chunk(
+      "parental-leave.md",
+      "Parental leave",
+      5,
+      "New parents get 20 days of paid parental leave.",
+    ),
+    textRank: 2,
+    score: 0.02,
+  };
+  const question = "How many days of paid leave do new parents get?";
+  const collection = () =>
+    textTermStatistics([
+      ...[timeOff, parental].map((entry) => `${entry.title}\n${entry.heading}\n${entry.text}`),
+      "The office opens at 9.",
+      "Expenses are paid monthly.",
+      "Hiring managers interview candidates.",
+    ]);
+
+  it("quotes the higher-ranked page too, cited, when the answer comes from a lower-ranked one", () => {
+    const draft = extractiveAnswer(question, [timeOff, parental], { statistics: collection() });
+    expect(draft.abstained).toBe(false);
+    expect(draft.citations.map((citation) => [citation.n, citation.source])).toEqual([
+      [1, "parental-leave.md"],
+      [2, "time-off.md"],
+    ]);
+    expect(draft.answer).toMatch(
+      /20 days of paid parental leave\. \[1\]\n\nAlso, .*25 days of leave a year.* \[2\]$/,
+    );
+  });
+
+  it("quotes one page when the answerer agrees with the search, or when told not to", () => {
+    const agreed = extractiveAnswer(
+      question,
+      [
+        { ...parental, textRank: 1 },
+        { ...timeOff, textRank: 2 },
+      ],
+      {
+        statistics: collection(),
+      },
+    );
+    expect(agreed.citations.map((citation) => citation.source)).toEqual(["parental-leave.md"]);
+    const single = extractiveAnswer(question, [timeOff, parental], {
+      statistics: collection(),
+      options: { overruledCoverage: 0 },
+    });
+    expect(single.citations.map((citation) => citation.source)).toEqual(["parental-leave.md"]);
+  });
+});
