@@ -1,5 +1,5 @@
 // For tests that run `lore` as a child process: the bundled CLI users run, not tsx over the sources.
-import type { ChildProcess } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 
 /**
@@ -12,6 +12,21 @@ export const LORE_BIN = fileURLToPath(new URL("../bin/lore.mjs", import.meta.url
 /** The command and arguments that run `lore <args>`. */
 export function loreCommand(args: readonly string[]): [string, string[]] {
   return [process.execPath, [LORE_BIN, ...args]];
+}
+
+const running = new Set<ChildProcess>();
+
+/** Starts `lore <args>` with its output piped; `killRunningLore` ends those still running. */
+export function startLore(args: readonly string[], env: NodeJS.ProcessEnv): ChildProcess {
+  const child = spawn(...loreCommand(args), { env, stdio: ["ignore", "pipe", "pipe"] });
+  running.add(child);
+  child.once("exit", () => running.delete(child));
+  return child;
+}
+
+/** For a test file's afterAll: a process a failed test left behind must not outlive the run. */
+export function killRunningLore(): void {
+  for (const child of running) child.kill("SIGKILL");
 }
 
 /**

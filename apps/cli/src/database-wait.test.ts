@@ -1,35 +1,25 @@
 // `lore serve` and `lore worker` started before their Postgres answers: they wait for it, then run.
-import { type ChildProcess, spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { once } from "node:events";
 import { realPostgresSuite, realPostgresUrl } from "@lore/db/real-postgres";
 import { createTestDatabase, freePort, serveOverWire } from "@lore/db/testing";
 import { afterAll, describe, expect, it } from "vitest";
-import { loreCommand, waitForOutput } from "./cli-testing";
+import { killRunningLore, startLore, waitForOutput } from "./cli-testing";
 
 // Two `lore` processes start on a loaded two-core machine; outcomes are decided by their output.
 const PROCESS_TEST_MS = 240_000;
-const children = new Set<ChildProcess>();
-
-function startLore(args: string[], env: Record<string, string>): ChildProcess {
-  const child = spawn(...loreCommand(args), {
-    env: {
-      ...process.env,
-      LORE_AUTH: "off",
-      LORE_EMBED_PROVIDER: "local",
-      LORE_CHAT_PROVIDER: "extractive",
-      LORE_LOG_LEVEL: "info",
-      ...env,
-    },
-    stdio: ["ignore", "pipe", "pipe"],
+function lore(args: string[], env: Record<string, string>): ChildProcess {
+  return startLore(args, {
+    ...process.env,
+    LORE_AUTH: "off",
+    LORE_EMBED_PROVIDER: "local",
+    LORE_CHAT_PROVIDER: "extractive",
+    LORE_LOG_LEVEL: "info",
+    ...env,
   });
-  children.add(child);
-  child.once("exit", () => children.delete(child));
-  return child;
 }
 
-afterAll(() => {
-  for (const child of children) child.kill("SIGKILL");
-});
+afterAll(killRunningLore);
 
 /** Waits for the process to end; its exit code and everything it printed. */
 async function finished(child: ChildProcess): Promise<{ code: number | null; output: string }> {
@@ -56,8 +46,8 @@ describe("a database that is not up yet", { timeout: PROCESS_TEST_MS }, () => {
       DATABASE_URL: `postgres://postgres:postgres@127.0.0.1:${port}/postgres?sslmode=disable`,
       LORE_DB_WAIT_SECONDS: "600",
     };
-    const server = startLore(["serve", "--port", "0", "--host", "127.0.0.1"], env);
-    const worker = startLore(["worker"], env);
+    const server = lore(["serve", "--port", "0", "--host", "127.0.0.1"], env);
+    const worker = lore(["worker"], env);
     await Promise.all([server, worker].map((child) => waitForOutput(child, /does not answer yet/)));
     // Listening before Postgres appears, so no line printed after it is missed.
     const ready = Promise.all([
@@ -84,7 +74,7 @@ describe("a database that is not up yet", { timeout: PROCESS_TEST_MS }, () => {
 
   it("gives up after LORE_DB_WAIT_SECONDS and says what it could not reach", async () => {
     const port = await freePort();
-    const worker = startLore(["worker"], {
+    const worker = lore(["worker"], {
       DATABASE_URL: `postgres://postgres:postgres@127.0.0.1:${port}/postgres`,
       LORE_DB_WAIT_SECONDS: "1",
     });
@@ -103,7 +93,7 @@ describe.skipIf(!realPostgresUrl())(realPostgresSuite("a DATABASE_URL the server
   }, async () => {
     const url = new URL(realPostgresUrl() ?? "");
     url.pathname = "/lore_no_such_database";
-    const worker = startLore(["worker"], { DATABASE_URL: url.href, LORE_DB_WAIT_SECONDS: "600" });
+    const worker = lore(["worker"], { DATABASE_URL: url.href, LORE_DB_WAIT_SECONDS: "600" });
     const { code, output } = await finished(worker);
     expect(code).toBe(1);
     expect(output).not.toMatch(/does not answer yet/);

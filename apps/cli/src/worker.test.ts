@@ -1,4 +1,4 @@
-import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { type ChildProcess, execFile } from "node:child_process";
 import { once } from "node:events";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -12,7 +12,7 @@ import { type FakeOpenAI, startFakeOpenAI } from "@lore/fake-openai";
 import { createOpenAIEmbedder } from "@lore/providers";
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { loreCommand, waitForOutput } from "./cli-testing";
+import { killRunningLore, loreCommand, startLore, waitForOutput } from "./cli-testing";
 import { readServerFile } from "./server-file";
 
 const run = promisify(execFile);
@@ -21,7 +21,6 @@ const run = promisify(execFile);
 const PROCESS_TEST_MS = 240_000;
 
 let env: Record<string, string>;
-const children = new Set<ChildProcess>();
 
 function lore(args: string[], extra: Record<string, string> = {}) {
   return run(...loreCommand(args), {
@@ -31,19 +30,11 @@ function lore(args: string[], extra: Record<string, string> = {}) {
 }
 
 // Node itself running the bundle (no wrapper process a SIGKILL would stop short of).
-function startLore(args: string[], extra: Record<string, string> = {}): ChildProcess {
-  const child = spawn(...loreCommand(args), {
-    env: { ...process.env, LORE_LOG_LEVEL: "info", ...env, ...extra },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  children.add(child);
-  child.once("exit", () => children.delete(child));
-  return child;
+function startChild(args: string[], extra: Record<string, string> = {}): ChildProcess {
+  return startLore(args, { ...process.env, LORE_LOG_LEVEL: "info", ...env, ...extra });
 }
 
-afterAll(() => {
-  for (const child of children) child.kill("SIGKILL");
-});
+afterAll(killRunningLore);
 
 describe("lore worker and lore ingest in server mode", { timeout: PROCESS_TEST_MS }, () => {
   const cleanups: (() => Promise<void>)[] = [];
@@ -136,7 +127,7 @@ describe("lore worker and lore ingest in server mode", { timeout: PROCESS_TEST_M
     const { jobId } = JSON.parse(queued.stdout) as { jobId: string };
     expect(jobId).toMatch(/^job_/);
 
-    const first = startLore(["worker"]);
+    const first = startChild(["worker"]);
     const midway = await pollUntil(
       () => getIngestJob({ db: database.db }, jobId),
       (job) => job.status === "running" && (job.progress.filesProcessed ?? 0) >= 2,
@@ -147,7 +138,7 @@ describe("lore worker and lore ingest in server mode", { timeout: PROCESS_TEST_M
     await once(first, "exit");
     expect((await getIngestJob({ db: database.db }, jobId)).status).toBe("running");
 
-    const second = startLore(["worker"]);
+    const second = startChild(["worker"]);
     const finished = await pollUntil(
       () => getIngestJob({ db: database.db }, jobId),
       (job: IngestJobView) => job.status !== "running" && job.status !== "queued",
@@ -211,7 +202,7 @@ describe("lore ingest in embedded mode while `lore serve` holds the data directo
   });
 
   it("hands the job to the running server, and refuses a folder outside its ingest roots", async () => {
-    const server = startLore(["serve", "--port", "0"]);
+    const server = startChild(["serve", "--port", "0"]);
     await waitForOutput(server, /Lore is listening/);
     // The server publishes its address just after it listens: the hand-off needs the file.
     await pollUntil(
