@@ -18,6 +18,11 @@ describe("fullTextQuery", () => {
     );
   });
 
+  it("appends the number and letter of a lettered number, as documents write it in parentheses", () => {
+    expect(fullTextQuery("What is the 401k match?")).toBe("What is the 401k match? 401 k");
+    expect(fullTextQuery("Is 2FA required?")).toBe("Is 2FA required?");
+  });
+
   it("leaves a question without one as it is", () => {
     expect(fullTextQuery("Is it recommended? Yes. Fine.")).toBe("Is it recommended? Yes. Fine.");
     expect(fullTextQuery("wrap-up of us-east-2")).toBe("wrap-up of us-east-2");
@@ -35,6 +40,11 @@ describe("search with an identifier", () => {
       putDocument(context, "identifiers", { source, content, mimeType: "text/markdown" });
     // Exported documentation escapes the dots; Postgres then indexes the identifier's parts.
     await put("accelerators.md", "# Accelerator types\n\n| ml\\.eia1\\.xlarge | 4 GB |\n");
+    await put("retirement.md", "# Retirement\n\nThe 401(k) plan is run by Fidelity.\n");
+    await put(
+      "charity.md",
+      "# Charity\n\nDonations are matched by the company plan: the plan matches up to $500.\n",
+    );
     await put(
       "memory.md",
       "# Memory\n\nMemory use, memory limits and memory metrics: how much memory an instance has.",
@@ -50,5 +60,13 @@ describe("search with an identifier", () => {
       collection: "identifiers",
     });
     expect(results[0]?.source).toBe("accelerators.md");
+  });
+
+  it("finds the document that writes a lettered number with the letter in parentheses", async () => {
+    const { results } = await search(context, {
+      query: "What is the 401k plan?",
+      collection: "identifiers",
+    });
+    expect(results[0]?.source).toBe("retirement.md");
   });
 });
