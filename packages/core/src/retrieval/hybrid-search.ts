@@ -154,6 +154,8 @@ export function hybridSearchQuery(
     text_query AS (
       SELECT array_agg(w.lexeme) AS lexemes, array_agg(w.idf) AS idfs,
         string_agg(quote_literal(w.lexeme), ' | ')::tsquery AS terms,
+        -- Every match is scored exactly anyway (the sum counts a chunk once per term it holds).
+        p.exact AND sum(w.matching) <= ${rescore} AS all_scored,
         CASE WHEN p.exact THEN string_agg(quote_literal(w.lexeme), ' | ')
           WHEN p.pairs AND count(*) > 1 THEN min(term_pairs.q)
           ELSE string_agg(quote_literal(w.lexeme), ' & ') FILTER (WHERE w.rarity <= p.required)
@@ -164,12 +166,13 @@ export function hybridSearchQuery(
     -- The candidates GIN finds, cut to the best textRescore by a cheap first ranking: ts_rank on
     -- the query's terms (in C, one call a row: how many of them the chunk holds, then how often).
     -- Ties by id, so the cut is the same on every run. Filters apply here, before either ranking.
+    -- When every match fits, none is ranked twice: ts_rank is skipped (CASE evaluates lazily).
     text_matches AS (
       SELECT c.id, c.search, c.token_count
       FROM chunks c CROSS JOIN text_query q
       WHERE c.collection_id = ${collection.id} AND c.search @@ q.q
         ${filters ? sql`AND EXISTS (SELECT 1 FROM documents d WHERE d.id = c.document_id ${filters})` : sql``}
-      ORDER BY ts_rank(c.search, q.terms) DESC, c.id
+      ORDER BY CASE WHEN q.all_scored THEN 0 ELSE ts_rank(c.search, q.terms) END DESC, c.id
       LIMIT ${rescore}
     ),
     -- Each candidate is scored in its own row: setweight marks the query's lexemes and ts_filter
