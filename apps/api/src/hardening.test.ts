@@ -308,6 +308,25 @@ describe("malformed text answers 400 and writes nothing", () => {
     expect(after.documents).toBe(before.documents + 1);
   });
 
+  it.each([
+    "application/pdf",
+    "image/png",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+  ])("refuses a document pushed as %s, whose bytes are not text", async (mimeType) => {
+    const before = await rowCounts(database.db);
+    const response = await send(locked, "/v1/collections/handbook/documents", {
+      method: "PUT",
+      key: adminKey,
+      body: { ...document, source: "manuals/fan.pdf", content: "%PDF-1.7 binary", mimeType },
+    });
+    expect(response.status).toBe(400);
+    expect(await response.json()).toMatchObject({
+      code: "invalid_request",
+      detail: expect.stringMatching(/^mimeType: a binary format/),
+    });
+    expect(await rowCounts(database.db)).toEqual(before);
+  });
+
   it("refuses a dailyTokenLimit above the column's int4 range", async () => {
     const before = await rowCounts(database.db);
     const response = await send(locked, "/v1/keys", {

@@ -91,6 +91,70 @@ const turndown = new TurndownService({
   bulletListMarker: "-",
 });
 turndown.remove(["head", "title", "script", "style", "noscript", "template"]);
+turndown.addRule("pageChrome", { filter: isPageChrome, replacement: () => "" });
+
+/** Elements that are a site's controls, never what a page says: menus, sidebars, buttons, dialogs. */
+const CHROME_ELEMENTS = new Set(["NAV", "ASIDE", "BUTTON", "DIALOG", "SELECT"]);
+const CHROME_ROLES = new Set([
+  "navigation",
+  "search",
+  "complementary",
+  "banner",
+  "contentinfo",
+  "dialog",
+  "menu",
+  "menubar",
+  "toolbar",
+]);
+// A header or footer inside one of these is the article's own (its title, its byline).
+const SECTIONING = "article, main, section, [role=main]";
+
+/** What the filter reads of turndown's parsed DOM (this package builds without the DOM types). */
+interface PageElement {
+  nodeName: string;
+  ownerDocument: Page;
+  parentElement: PageElement | null;
+  contains(other: PageElement): boolean;
+  closest(selectors: string): PageElement | null;
+  getAttribute(name: string): string | null;
+  hasAttribute(name: string): boolean;
+}
+interface Page {
+  querySelector(selectors: string): PageElement | null;
+}
+
+// The first main landmark of each parsed page, found once per page.
+const mainLandmarks = new WeakMap<Page, PageElement | null>();
+
+function mainLandmark(page: Page): PageElement | null {
+  let found = mainLandmarks.get(page);
+  if (found === undefined) {
+    found = page.querySelector("main:not([hidden]), [role=main]:not([hidden])");
+    mainLandmarks.set(page, found);
+  }
+  return found;
+}
+
+/**
+ * Page chrome is dropped before conversion: a site's navigation, sidebars, search box, cookie
+ * dialog and footer repeat on every page of a crawl or an exported documentation site, and as
+ * chunks they would answer questions with a menu. When a page marks its main content (`<main>`,
+ * `role="main"`, as documentation generators do), everything outside it goes; inside, and on
+ * pages without one, the landmarks and controls above, hidden elements, and a header or footer
+ * that belongs to the page rather than to an article.
+ */
+function isPageChrome(node: PageElement): boolean {
+  const main = mainLandmark(node.ownerDocument);
+  if (main && !main.contains(node) && !node.contains(main)) return true;
+  if (CHROME_ELEMENTS.has(node.nodeName)) return true;
+  const role = node.getAttribute("role");
+  if (role && CHROME_ROLES.has(role)) return true;
+  if (node.hasAttribute("hidden") || node.getAttribute("aria-hidden") === "true") return true;
+  return (
+    (node.nodeName === "HEADER" || node.nodeName === "FOOTER") &&
+    node.parentElement?.closest(SECTIONING) == null
+  );
+}
 
 export interface HtmlText {
   /** The page as markdown: headings become `#` lines, so sections and heading paths survive. */

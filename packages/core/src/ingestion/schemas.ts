@@ -69,6 +69,10 @@ const Source = z
     "must not contain control characters",
   );
 
+/** Formats whose bytes are not text: a JSON string of them would be indexed as gibberish. */
+const BINARY_MIME_TYPE =
+  /^(?:image|audio|video|font)\/|^application\/(?:pdf|octet-stream|zip|gzip|x-tar|x-7z-compressed|msword|vnd\.(?:ms-|openxmlformats|oasis))/;
+
 export const PutDocumentRequest = z
   .object({
     source: Source,
@@ -77,6 +81,10 @@ export const PutDocumentRequest = z
     mimeType: z
       .string()
       .regex(/^[a-z]+\/[a-z0-9.+-]+$/, "a mime type such as text/markdown")
+      .refine(
+        (value) => !BINARY_MIME_TYPE.test(value),
+        "a binary format (a PDF, an image, an office file) cannot be pushed as text: put the file where a folder ingest or a source reads it",
+      )
       .default("text/markdown"),
     metadata: z.record(z.string(), z.unknown()).optional(),
   })
