@@ -327,6 +327,25 @@ describe("malformed text answers 400 and writes nothing", () => {
     expect(await rowCounts(database.db)).toEqual(before);
   });
 
+  it.each([
+    [
+      "an HTML page of nothing but its site's chrome",
+      "text/html",
+      "<nav><a href='/'>Home</a></nav><footer>© Fern</footer>",
+    ],
+    ["a markdown page of nothing but front matter", "text/markdown", "---\ntitle: Empty\n---\n"],
+  ])("refuses %s, and creates no collection for it", async (_name, mimeType, content) => {
+    const before = await rowCounts(database.db);
+    const response = await send(locked, "/v1/collections/brand-new/documents", {
+      method: "PUT",
+      key: adminKey,
+      body: { source: "pages/empty", content, mimeType },
+    });
+    expect(response.status).toBe(400);
+    expect(await response.json()).toMatchObject({ code: "invalid_request" });
+    expect(await rowCounts(database.db)).toEqual(before);
+  });
+
   it("refuses a dailyTokenLimit above the column's int4 range", async () => {
     const before = await rowCounts(database.db);
     const response = await send(locked, "/v1/keys", {

@@ -5,6 +5,7 @@ import { sql } from "drizzle-orm";
 import { type Logger, pino } from "pino";
 
 export interface RowCounts {
+  collections: number;
   documents: number;
   chunks: number;
   apiKeys: number;
@@ -16,7 +17,8 @@ export interface RowCounts {
 export async function rowCounts(db: LoreDb): Promise<RowCounts> {
   const [row] = await queryRows<RowCounts>(
     db,
-    sql`SELECT (SELECT count(*) FROM documents)::int AS "documents",
+    sql`SELECT (SELECT count(*) FROM collections)::int AS "collections",
+               (SELECT count(*) FROM documents)::int AS "documents",
                (SELECT count(*) FROM chunks)::int AS "chunks",
                (SELECT count(*) FROM api_keys)::int AS "apiKeys",
                (SELECT count(*) FROM feedback)::int AS "feedback",

@@ -69,6 +69,13 @@ function hasBody(section: Section): boolean {
   return body.some((text) => text.trim() !== "");
 }
 
+/** The text of a page's first `#` heading outside code blocks, if it has one. */
+export function firstHeading(content: string): string | undefined {
+  const withoutCode = content.replace(/^\s{0,3}(`{3,}|~{3,})[\s\S]*?^\s{0,3}\1/gm, "");
+  const heading = /^\s{0,3}#\s+(.+?)\s*#*\s*$/m.exec(withoutCode);
+  return heading?.[1] ? stripInlineMarkdown(heading[1]) : undefined;
+}
+
 export function stripInlineMarkdown(text: string): string {
   return text
     .replace(/!?\[([^\]]*)\]\([^)]*\)/g, "$1")

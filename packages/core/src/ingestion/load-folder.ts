@@ -3,8 +3,9 @@ import { open, readdir, stat } from "node:fs/promises";
 import path from "node:path";
 import { oneLine } from "@lore/db";
 import picomatch from "picomatch";
-import { stripInlineMarkdown } from "./chunk-markdown";
+import { firstHeading } from "./chunk-markdown";
 import { type DocumentSyntax, formatOf, htmlToMarkdown } from "./formats";
+import { markdownPage } from "./front-matter";
 import { type PdfLimits, pdfText } from "./pdf-text";
 import { cleanExtractedText } from "./text-hygiene";
 
@@ -118,13 +119,23 @@ export async function loadFile(
       content: markdown,
     };
   }
-  if (text.trim() === "") return { source, reason: "empty file" };
+  if (format.syntax !== "markdown") {
+    if (text.trim() === "") return { source, reason: "empty file" };
+    return {
+      source,
+      title: path.posix.basename(source),
+      mimeType: format.mimeType,
+      content: text,
+      syntax: format.syntax,
+    };
+  }
+  const page = markdownPage(format.mimeType, text);
+  if (page.content.trim() === "") return { source, reason: "empty file" };
   return {
     source,
-    title: format.syntax === "markdown" ? titleOf(text, source) : path.posix.basename(source),
+    title: page.title ?? titleOf(page.content, source),
     mimeType: format.mimeType,
-    content: text,
-    ...(format.syntax === "markdown" ? {} : { syntax: format.syntax }),
+    content: page.content,
   };
 }
 
@@ -164,8 +175,5 @@ async function readBytes(file: string, size: number): Promise<Uint8Array> {
 
 /** The first markdown H1, else the file name without its extension. */
 export function titleOf(content: string, source: string): string {
-  const withoutCode = content.replace(/^\s{0,3}(`{3,}|~{3,})[\s\S]*?^\s{0,3}\1/gm, "");
-  const heading = /^\s{0,3}#\s+(.+?)\s*#*\s*$/m.exec(withoutCode);
-  if (heading?.[1]) return stripInlineMarkdown(heading[1]);
-  return path.basename(source, path.extname(source));
+  return firstHeading(content) ?? path.basename(source, path.extname(source));
 }

@@ -5,6 +5,7 @@ import { ensureCollection, requireCollection } from "../collections/collections"
 import type { LoreContext } from "../context";
 import { LoreError } from "../errors";
 import { formatOfMimeType, htmlToMarkdown } from "./formats";
+import { markdownPage } from "./front-matter";
 import { type LoadedDocument, titleOf } from "./load-folder";
 import type { DeleteDocumentResponse, PutDocumentRequest, PutDocumentResponse } from "./schemas";
 import { writeDocument } from "./write-document";
@@ -14,16 +15,22 @@ export async function putDocument(
   collectionName: string,
   request: PutDocumentRequest,
 ): Promise<PutDocumentResponse> {
-  const collection = await ensureCollection(context, collectionName);
   const format = formatOfMimeType(request.mimeType);
   const html = format.kind === "html" ? htmlToMarkdown(request.content) : undefined;
-  if (html && html.markdown.trim() === "") {
-    throw new LoreError("invalid_request", "content: the HTML has no text.");
+  const page = html ? { content: html.markdown } : markdownPage(request.mimeType, request.content);
+  const content = page.content;
+  if (content.trim() === "") {
+    throw new LoreError(
+      "invalid_request",
+      html
+        ? "content: the HTML has no text."
+        : "content: the page has no text besides its front matter.",
+    );
   }
-  const content = html?.markdown ?? request.content;
+  const collection = await ensureCollection(context, collectionName);
   const document: LoadedDocument = {
     source: request.source,
-    title: request.title ?? html?.title ?? titleOf(content, request.source),
+    title: request.title ?? html?.title ?? page.title ?? titleOf(content, request.source),
     mimeType: request.mimeType,
     content,
     ...(format.syntax === "code" ? { syntax: "code" as const } : {}),
