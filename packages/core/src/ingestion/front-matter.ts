@@ -30,11 +30,9 @@ const MAX_FRONT_MATTER_LINES = 200;
 /**
  * Separates a markdown page's front matter from its text: as chunk text it is noise
  * (`sidebar_position: 3`) that a question's words can match and an answer can quote. Only a
- * block that parses to a mapping counts; anything else stays text, as it was written. Only
- * markdown pages have it (a `.txt` file's `---` is its own).
+ * block that parses to a mapping counts; anything else stays text, as it was written.
  */
-export function markdownPage(mimeType: string, text: string): MarkdownPage {
-  if (mimeType !== "text/markdown") return { content: text };
+export function withoutFrontMatter(text: string): MarkdownPage {
   const lines = text.split("\n");
   const block = BLOCKS.find((candidate) => lines[0]?.trimEnd() === candidate.opening);
   if (!block) return { content: text };

@@ -5,7 +5,7 @@ import { oneLine } from "@lore/db";
 import picomatch from "picomatch";
 import { firstHeading } from "./chunk-markdown";
 import { type DocumentSyntax, formatOf, htmlToMarkdown } from "./formats";
-import { markdownPage } from "./front-matter";
+import { pageText } from "./page-text";
 import { type PdfLimits, pdfText } from "./pdf-text";
 import { cleanExtractedText } from "./text-hygiene";
 
@@ -129,7 +129,7 @@ export async function loadFile(
       syntax: format.syntax,
     };
   }
-  const page = markdownPage(format.mimeType, text);
+  const page = pageText(format.mimeType, text);
   if (page.content.trim() === "") return { source, reason: "empty file" };
   return {
     source,

@@ -5,8 +5,8 @@ import { ensureCollection, requireCollection } from "../collections/collections"
 import type { LoreContext } from "../context";
 import { LoreError } from "../errors";
 import { formatOfMimeType, htmlToMarkdown } from "./formats";
-import { markdownPage } from "./front-matter";
 import { type LoadedDocument, titleOf } from "./load-folder";
+import { pageText } from "./page-text";
 import type { DeleteDocumentResponse, PutDocumentRequest, PutDocumentResponse } from "./schemas";
 import { writeDocument } from "./write-document";
 
@@ -17,7 +17,7 @@ export async function putDocument(
 ): Promise<PutDocumentResponse> {
   const format = formatOfMimeType(request.mimeType);
   const html = format.kind === "html" ? htmlToMarkdown(request.content) : undefined;
-  const page = html ? { content: html.markdown } : markdownPage(request.mimeType, request.content);
+  const page = html ? { content: html.markdown } : pageText(request.mimeType, request.content);
   const content = page.content;
   if (content.trim() === "") {
     throw new LoreError(
