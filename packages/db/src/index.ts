@@ -47,7 +47,7 @@ export {
   dropVectorIndex,
   ensureVectorIndex,
   HNSW_EF_SEARCH_TIERS,
-  LARGE_HNSW,
+  HNSW_GRAPH_TIERS,
   LARGE_HNSW_MIN_ROWS,
   outgrownVectorIndex,
   rebuildVectorIndex,

@@ -65,11 +65,13 @@ describe("HNSW session settings", () => {
 });
 
 describe("HNSW parameters by index size", () => {
-  it("builds small graphs as before and denser ones from LARGE_HNSW_MIN_ROWS vectors", () => {
+  it("builds small graphs as before and denser ones from 20,000 and 50,000 vectors", () => {
     expect(chooseHnswParameters(0)).toEqual({ m: 16, efConstruction: 64 });
     expect(chooseHnswParameters(LARGE_HNSW_MIN_ROWS - 1)).toEqual({ m: 16, efConstruction: 64 });
     expect(chooseHnswParameters(LARGE_HNSW_MIN_ROWS)).toEqual({ m: 32, efConstruction: 128 });
-    expect(chooseHnswParameters(1_000_000)).toEqual({ m: 32, efConstruction: 128 });
+    expect(chooseHnswParameters(49_999)).toEqual({ m: 32, efConstruction: 128 });
+    expect(chooseHnswParameters(50_000)).toEqual({ m: 48, efConstruction: 192 });
+    expect(chooseHnswParameters(1_000_000)).toEqual({ m: 48, efConstruction: 192 });
   });
 
   it("keeps configured values, and an unset ef_construction at least 2·m (pgvector's minimum)", () => {
@@ -80,7 +82,7 @@ describe("HNSW parameters by index size", () => {
     expect(chooseHnswParameters(10, { m: 24 })).toEqual({ m: 24, efConstruction: 64 });
     expect(chooseHnswParameters(10, { m: 48 })).toEqual({ m: 48, efConstruction: 96 });
     expect(chooseHnswParameters(100_000, { efConstruction: 200 })).toEqual({
-      m: 32,
+      m: 48,
       efConstruction: 200,
     });
   });

@@ -36,15 +36,21 @@ const HEAP_WARM_UP_BYTES = 8 * 1024 * 1024;
 /** The graph of an index built over fewer than LARGE_HNSW_MIN_ROWS vectors (a first ingest). */
 export const DEFAULT_HNSW: HnswParameters = { m: 16, efConstruction: 64 };
 
-/**
- * The graph of an index built over LARGE_HNSW_MIN_ROWS vectors or more. On the bench's corpus the
- * default graph's recall@10 at ef_search 400 was 0.988 at 20k chunks, 0.930 at 40k and 0.792 at
- * 100k; this one reached 0.970 at 100k, for a build ~3 times as long (bench/README.md).
- */
-export const LARGE_HNSW: HnswParameters = { m: 32, efConstruction: 128 };
-
-/** Vectors of one dimension from which a build uses LARGE_HNSW. */
+/** Vectors of one dimension from which a build uses a denser graph than DEFAULT_HNSW. */
 export const LARGE_HNSW_MIN_ROWS = 20_000;
+
+/**
+ * The graph of a build by the vectors it is built over, from the smallest: each applies from
+ * `fromRows` on. On the bench's corpus (near-duplicates, HNSW's hard case) recall@10 against
+ * exact search at ef_search 400 with 16/64 was 0.988 at 20k chunks, 0.964 at 30k, 0.930 at 40k
+ * and 0.792 at 100k; with 32/128 0.986 at 50k but 0.932-0.970 at 100k (two builds); with 48/192
+ * 0.982 at 100k. Each step costs build time: bench/README.md.
+ */
+export const HNSW_GRAPH_TIERS: readonly (HnswParameters & { fromRows: number })[] = [
+  { fromRows: 0, ...DEFAULT_HNSW },
+  { fromRows: LARGE_HNSW_MIN_ROWS, m: 32, efConstruction: 128 },
+  { fromRows: 50_000, m: 48, efConstruction: 192 },
+];
 
 export const DEFAULT_VECTOR_INDEX: VectorIndexSettings = {
   ...DEFAULT_HNSW,
@@ -53,15 +59,16 @@ export const DEFAULT_VECTOR_INDEX: VectorIndexSettings = {
 };
 
 /**
- * The graph for a build over `rows` vectors: the larger one from LARGE_HNSW_MIN_ROWS, so a small
- * first ingest builds as fast as before. Configured values (LORE_HNSW_M,
- * LORE_HNSW_EF_CONSTRUCTION) win; an unset ef_construction is at least 2·m, pgvector's minimum.
+ * The graph for a build over `rows` vectors (HNSW_GRAPH_TIERS), so a small first ingest builds
+ * as fast as before. Configured values (LORE_HNSW_M, LORE_HNSW_EF_CONSTRUCTION) win; an unset
+ * ef_construction is at least 2·m, pgvector's minimum.
  */
 export function chooseHnswParameters(
   rows: number,
   configured: Partial<HnswParameters> = {},
 ): HnswParameters {
-  const chosen = rows >= LARGE_HNSW_MIN_ROWS ? LARGE_HNSW : DEFAULT_HNSW;
+  let chosen: HnswParameters = DEFAULT_HNSW;
+  for (const tier of HNSW_GRAPH_TIERS) if (rows >= tier.fromRows) chosen = tier;
   const m = configured.m ?? chosen.m;
   return { m, efConstruction: configured.efConstruction ?? Math.max(chosen.efConstruction, 2 * m) };
 }
@@ -76,8 +83,8 @@ export const DEFAULT_HNSW_EF_SEARCH = 100;
 /**
  * ef_search by the vectors of the searched dimension (the graph the scan walks), from the
  * smallest: each applies from `fromRows` on. On the bench's corpus, recall@10 against exact
- * search at 100 fell to 0.922 at 20k chunks (200: 0.982), and with the large graph 200 reached
- * 0.944 at 100k, 400 0.970 (bench/README.md).
+ * search at 100 fell to 0.922-0.948 at 10k-20k chunks (200: 0.976-0.996), and at 100k the
+ * 48/192 graph reached 0.966 at 200, 0.982 at 400 (bench/README.md).
  */
 export const HNSW_EF_SEARCH_TIERS: readonly { fromRows: number; efSearch: number }[] = [
   { fromRows: 0, efSearch: DEFAULT_HNSW_EF_SEARCH },
