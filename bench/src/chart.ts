@@ -7,7 +7,11 @@ const Latency = z.object({ p50: z.number(), p95: z.number() });
 export const ScaleChartInput = z.object({
   database: z.string(),
   dimensions: z.number(),
-  hnsw: z.object({ m: z.number(), efConstruction: z.number(), efSearch: z.array(z.number()) }),
+  hnsw: z.object({
+    m: z.number().optional(),
+    efConstruction: z.number().optional(),
+    efSearch: z.array(z.number()),
+  }),
   points: z.array(
     z.object({
       chunks: z.number(),
@@ -73,7 +77,7 @@ export function scaleChartSvg(result: ScaleChartInput): string {
     `<title>Search latency by corpus size: /v1/search verb, HNSW ANN and exact scan</title>`,
     `<rect width="${WIDTH}" height="${HEIGHT}" fill="white"/>`,
     `<text x="${MARGIN.left}" y="14" font-size="13">Search latency (ms, log) by corpus size (chunks, log)</text>`,
-    `<text x="${MARGIN.left}" y="27" fill="#555">${result.database}, ${result.dimensions} dims, HNSW m=${result.hnsw.m} ef_construction=${result.hnsw.efConstruction}</text>`,
+    `<text x="${MARGIN.left}" y="27" fill="#555">${result.database}, ${result.dimensions} dims, ${result.hnsw.m === undefined ? "HNSW graph chosen by size" : `HNSW m=${result.hnsw.m} ef_construction=${result.hnsw.efConstruction}`}</text>`,
     `<line x1="${MARGIN.left}" y1="${py(yRange.low)}" x2="${px(xRange.high)}" y2="${py(yRange.low)}" stroke="black"/>`,
     `<line x1="${MARGIN.left}" y1="${py(yRange.low)}" x2="${MARGIN.left}" y2="${py(yRange.high)}" stroke="black"/>`,
   ];

@@ -3,7 +3,7 @@
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { DEFAULT_RETRIEVAL, TEXT_RESCORE_PER_CANDIDATE } from "@lore/core";
-import { DEFAULT_HNSW, DEFAULT_HNSW_EF_SEARCH } from "@lore/db";
+import { DEFAULT_HNSW_EF_SEARCH } from "@lore/db";
 import { Command, InvalidArgumentError } from "commander";
 import { ScaleChartInput, scaleChartSvg } from "./chart";
 import { generateChunkTexts } from "./corpus";
@@ -209,16 +209,19 @@ program
     integer("--dimensions", 8, 2000),
     1024,
   )
-  .option("--m <n>", "HNSW m", integer("--m", 2, 100), DEFAULT_HNSW.m)
+  .option(
+    "--m <n>",
+    "HNSW m (default: Lore's choice for the rows built over)",
+    integer("--m", 2, 100),
+  )
   .option(
     "--ef-construction <n>",
-    "HNSW ef_construction",
+    "HNSW ef_construction (default: Lore's choice for the rows built over)",
     integer("--ef-construction", 4, 1000),
-    DEFAULT_HNSW.efConstruction,
   )
   .option(
     "--ef-search <list>",
-    "hnsw.ef_search values to measure; the first is used for the search verb",
+    "hnsw.ef_search values to measure besides Lore's choice at each size (the search verb runs at that)",
     integerList("--ef-search", 1, 1000),
     [DEFAULT_HNSW_EF_SEARCH, 40, 200],
   )
@@ -242,8 +245,8 @@ program
     async (options: {
       sizes: number[];
       dimensions: number;
-      m: number;
-      efConstruction: number;
+      m?: number;
+      efConstruction?: number;
       efSearch: number[];
       queries: number;
       iterativeScan?: string;
@@ -266,7 +269,12 @@ program
       const result = await benchScale({
         sizes: options.sizes,
         dimensions: options.dimensions,
-        hnsw: { m: options.m, efConstruction: options.efConstruction },
+        hnsw: {
+          ...(options.m === undefined ? {} : { m: options.m }),
+          ...(options.efConstruction === undefined
+            ? {}
+            : { efConstruction: options.efConstruction }),
+        },
         efSearch: options.efSearch,
         queries: options.queries,
         maintenanceWorkMemMb: options.maintenanceWorkMem,

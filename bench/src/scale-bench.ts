@@ -2,7 +2,9 @@
 import { createHash } from "node:crypto";
 import { type Collection, ensureCollection, type LoreContext, search } from "@lore/core";
 import {
+  chooseEfSearch,
   chunks,
+  DEFAULT_HNSW_EF_SEARCH,
   documents,
   dropVectorIndex,
   ensureVectorIndex,
@@ -13,6 +15,7 @@ import {
   queryRows,
   vectorBinary,
   vectorCast,
+  vectorIndexParameters,
 } from "@lore/db";
 import { createLocalEmbedder, type Embedder } from "@lore/providers";
 import { sql } from "drizzle-orm";
@@ -23,8 +26,9 @@ import { latencySummary, progress, round } from "./stats";
 export interface ScaleBenchOptions {
   sizes: number[];
   dimensions: number;
-  hnsw: HnswParameters;
-  /** ef_search values measured at each size (pgvector's default is 40). */
+  /** Graph parameters to build with; unset ones are Lore's choice for the rows (ensureVectorIndex). */
+  hnsw: Partial<HnswParameters>;
+  /** ef_search values measured at each size (pgvector's default is 40), besides Lore's choice. */
   efSearch: number[];
   queries: number;
   /**
@@ -41,11 +45,15 @@ export interface ScalePoint {
   chunks: number;
   insertMs: number;
   indexBuildMs: number;
+  /** The graph the index was built with (its reloptions). */
+  graph: HnswParameters;
+  /** The ef_search Lore's search chose at this size (chooseEfSearch), measured among `ann`. */
+  chosenEfSearch: number;
   /** Whether the planner used the HNSW index for the ANN query (EXPLAIN). */
   annUsesIndex: boolean;
   exactMs: { p50: number; p95: number };
   ann: { efSearch: number; recallAt10: number; latencyMs: { p50: number; p95: number } }[];
-  /** The whole /v1/search verb (embed + hybrid retrieval: ANN + BM25 + fusion) at the default ef_search. */
+  /** The whole /v1/search verb (embed + hybrid retrieval: ANN + BM25 + fusion) at the chosen ef_search. */
   searchVerbMs: { p50: number; p95: number; p99: number };
 }
 
@@ -54,7 +62,8 @@ export interface ScaleBenchResult {
   machine: Machine;
   database: "pglite-embedded" | "postgres";
   dimensions: number;
-  hnsw: { m: number; efConstruction: number; efSearch: number[]; iterativeScan: string };
+  /** m and ef_construction as given; unset: chosen by size (each point's `graph`). */
+  hnsw: { m?: number; efConstruction?: number; efSearch: number[]; iterativeScan: string };
   maintenanceWorkMemMb: number;
   queries: number;
   points: ScalePoint[];
@@ -104,12 +113,18 @@ export async function benchScale(options: ScaleBenchOptions): Promise<ScaleBench
       });
       await database.db.execute(sql`ANALYZE chunks`);
       const indexBuildMs = performance.now() - buildStarted;
+      const graph = (await vectorIndexParameters(database.db, options.dimensions)) ?? {
+        m: 0,
+        efConstruction: 0,
+      };
       progress(
-        `HNSW (m=${options.hnsw.m}, ef_construction=${options.hnsw.efConstruction}) built in ${Math.round(indexBuildMs)} ms`,
+        `HNSW (m=${graph.m}, ef_construction=${graph.efConstruction}) built in ${Math.round(indexBuildMs)} ms`,
       );
+      const chosenEfSearch = chooseEfSearch(size);
       const exact = await timeQueries(database.db, collection, queryVectors, { exact: true });
       const ann: ScalePoint["ann"] = [];
-      for (const efSearch of options.efSearch) {
+      const measured = [...new Set([chosenEfSearch, ...options.efSearch])].sort((a, b) => a - b);
+      for (const efSearch of measured) {
         await database.db.execute(sql.raw(`SET hnsw.ef_search = ${Math.trunc(efSearch)}`));
         const approximate = await timeQueries(database.db, collection, queryVectors, {
           exact: false,
@@ -121,9 +136,9 @@ export async function benchScale(options: ScaleBenchOptions): Promise<ScaleBench
           latencyMs: pick(latencySummary(approximate.ms)),
         });
       }
-      await database.db.execute(
-        sql.raw(`SET hnsw.ef_search = ${Math.trunc(options.efSearch[0] ?? 40)}`),
-      );
+      // Back to the value openDatabase set, which Lore's search takes its connection to hold:
+      // the search verb then runs at the ef_search Lore chooses for its collection.
+      await database.db.execute(sql.raw(`SET hnsw.ef_search = ${DEFAULT_HNSW_EF_SEARCH}`));
       const verbMs: number[] = [];
       for (const query of queries) {
         const started = performance.now();
@@ -134,6 +149,8 @@ export async function benchScale(options: ScaleBenchOptions): Promise<ScaleBench
         chunks: size,
         insertMs: Math.round(insertMs),
         indexBuildMs: Math.round(indexBuildMs),
+        graph,
+        chosenEfSearch,
         annUsesIndex: await annUsesIndex(database.db, collection, queryVectors[0] ?? []),
         exactMs: pick(latencySummary(exact.ms)),
         ann,
@@ -148,8 +165,7 @@ export async function benchScale(options: ScaleBenchOptions): Promise<ScaleBench
       database: options.databaseUrl ? "postgres" : "pglite-embedded",
       dimensions: options.dimensions,
       hnsw: {
-        m: options.hnsw.m,
-        efConstruction: options.hnsw.efConstruction,
+        ...options.hnsw,
         efSearch: options.efSearch,
         iterativeScan: await currentSetting(database.db, "hnsw.iterative_scan"),
       },

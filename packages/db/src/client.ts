@@ -3,6 +3,7 @@ import { mkdirSync } from "node:fs";
 import type pg from "pg";
 import lockfile from "proper-lockfile";
 import { sendVectorsAsBinary } from "./binary-vectors";
+import { connectionEfSearchSet, registerEfSearch } from "./hnsw-session";
 import { disablePreparedStatements } from "./postgres-pool";
 import * as schema from "./schema";
 import type { Database, DatabaseTarget, LoreDb, SessionSettings } from "./types";
@@ -18,9 +19,9 @@ export class DataDirLockedError extends Error {
 }
 
 // Filtered ANN queries (one collection, a path prefix) keep scanning the HNSW graph until
-// they have enough rows instead of returning fewer than asked (pgvector >= 0.8).
-function sessionSql(settings: SessionSettings): string {
-  const efSearch = Math.trunc(settings.hnswEfSearch ?? DEFAULT_HNSW_EF_SEARCH);
+// they have enough rows instead of returning fewer than asked (pgvector >= 0.8). ef_search is the
+// session's until a search asks for the value its index's size calls for (searchEfSearch).
+function sessionSql(efSearch: number): string {
   return `SET hnsw.iterative_scan = relaxed_order; SET hnsw.ef_search = ${efSearch}`;
 }
 
@@ -28,7 +29,8 @@ export async function openDatabase(
   target: DatabaseTarget,
   settings: SessionSettings = {},
 ): Promise<Database> {
-  const sessionSetup = sessionSql(settings);
+  const efSearch = Math.trunc(settings.hnswEfSearch ?? DEFAULT_HNSW_EF_SEARCH);
+  const sessionSetup = sessionSql(efSearch);
   // Each mode's driver loads only when it is used: PGlite's is heavy, and a server never needs it.
   if (target.kind === "postgres") {
     const [{ default: pg }, { drizzle: drizzlePostgres }] = await Promise.all([
@@ -44,9 +46,13 @@ export async function openDatabase(
       keepAlive: true,
       // Awaited before the connection is handed out, so the settings precede its first query.
       onConnect: async (client) => {
-        await client.query(sessionSetup).catch(() => {});
+        await client.query(sessionSetup).then(
+          () => connectionEfSearchSet(client, efSearch),
+          () => {},
+        );
       },
     });
+    registerEfSearch(pool, settings.hnswEfSearch);
     if (settings.preparedStatements === false) disablePreparedStatements(pool);
     const connectionErrors = watchConnectionErrors(pool);
     releaseBrokenClients(pool);
@@ -72,6 +78,8 @@ export async function openDatabase(
       template === true ? {} : template,
     );
     await pglite.exec(sessionSetup);
+    registerEfSearch(pglite, settings.hnswEfSearch);
+    connectionEfSearchSet(pglite, efSearch);
     await sendVectorsAsBinary(pglite);
     const db = drizzlePglite(pglite, { schema }) as unknown as LoreDb;
     return {

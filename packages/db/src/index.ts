@@ -39,11 +39,21 @@ export type {
 } from "./types";
 export type { HnswParameters, VectorIndexSettings } from "./vector-index";
 export {
+  chooseEfSearch,
+  chooseHnswParameters,
   DEFAULT_HNSW,
   DEFAULT_HNSW_EF_SEARCH,
   DEFAULT_VECTOR_INDEX,
   dropVectorIndex,
   ensureVectorIndex,
+  HNSW_EF_SEARCH_TIERS,
+  HNSW_GRAPH_TIERS,
+  LARGE_HNSW_MIN_ROWS,
+  outgrownVectorIndex,
+  rebuildVectorIndex,
+  searchEfSearch,
   vectorCast,
   vectorIndexExists,
+  vectorIndexParameters,
+  vectorRows,
 } from "./vector-index";

@@ -2,6 +2,7 @@
 import { createHash } from "node:crypto";
 import { type SQL, sql } from "drizzle-orm";
 import { PgDialect } from "drizzle-orm/pg-core";
+import { useEfSearch } from "./hnsw-session";
 import { postgresPool, preparesStatements } from "./postgres-pool";
 import type { LoreDb, LoreTransaction } from "./types";
 
@@ -19,22 +20,37 @@ const dialect = new PgDialect();
  * when that plan costs no more than the custom ones) plans it once too. The name holds a hash of
  * the SQL text, so each shape of the statement is its own statement; callers keep the shapes
  * few (values that vary per call go in parameters). Elsewhere (PGlite, a transaction, a pool
- * opened with `preparedStatements: false`) it is queryRows.
+ * opened with `preparedStatements: false`) it is queryRows. With `efSearch` (searchEfSearch),
+ * the statement runs at that hnsw.ef_search, set on its connection first when it holds another.
  */
 export async function queryRowsPrepared<Row>(
   db: LoreDb | LoreTransaction,
   query: SQL,
+  options: { efSearch?: number | undefined } = {},
 ): Promise<Row[]> {
   const pool = postgresPool(db);
-  if (!pool || !preparesStatements(pool)) return queryRows(db, query);
+  const { efSearch } = options;
+  if (!pool) {
+    const driverClient = (db as { $client?: object }).$client;
+    if (efSearch !== undefined && driverClient) {
+      await useEfSearch(driverClient, efSearch, (statement) => db.execute(sql.raw(statement)));
+    }
+    return queryRows(db, query);
+  }
+  const prepared = preparesStatements(pool);
+  if (!prepared && efSearch === undefined) return queryRows(db, query);
   const { sql: text, params } = dialect.sqlToQuery(query);
+  // One connection for the SET and the statement.
   const client = await pool.connect();
   try {
+    if (efSearch !== undefined) {
+      await useEfSearch(client, efSearch, (statement) => client.query(statement));
+    }
     // The connection's number in the name too: PGlite served over the wire (tests, benches)
     // runs every connection in its one session, where a second Parse of a name fails.
     const name = `lore_${connectionNumber(client)}_${createHash("sha1").update(text).digest("base64url")}`;
     const result = await client.query<Row & Record<string, unknown>>({
-      name,
+      ...(prepared ? { name } : {}),
       text,
       values: params,
     });

@@ -1,6 +1,7 @@
 // Builds the HNSW cosine index for one embedding dimension (each collection's embedder fixes its own).
 import { sql } from "drizzle-orm";
 import { writesChunksByCopy } from "./chunk-rows";
+import { hnswSession } from "./hnsw-session";
 import { postgresPool } from "./postgres-pool";
 import { queryRows } from "./query";
 import type { LoreDb, LoreTransaction } from "./types";
@@ -32,7 +33,24 @@ export interface VectorIndexSettings extends HnswParameters {
 // ceiling is 32 MiB on 64-bit).
 const HEAP_WARM_UP_BYTES = 8 * 1024 * 1024;
 
+/** The graph of an index built over fewer than LARGE_HNSW_MIN_ROWS vectors (a first ingest). */
 export const DEFAULT_HNSW: HnswParameters = { m: 16, efConstruction: 64 };
+
+/** Vectors of one dimension from which a build uses a denser graph than DEFAULT_HNSW. */
+export const LARGE_HNSW_MIN_ROWS = 20_000;
+
+/**
+ * The graph of a build by the vectors it is built over, from the smallest: each applies from
+ * `fromRows` on. On the bench's corpus (near-duplicates, HNSW's hard case) recall@10 against
+ * exact search at ef_search 400 with 16/64 was 0.988 at 20k chunks, 0.964 at 30k, 0.930 at 40k
+ * and 0.792 at 100k; with 32/128 0.986 at 50k but 0.932-0.970 at 100k (two builds); with 48/192
+ * 0.982 at 100k. Each step costs build time: bench/README.md.
+ */
+export const HNSW_GRAPH_TIERS: readonly (HnswParameters & { fromRows: number })[] = [
+  { fromRows: 0, ...DEFAULT_HNSW },
+  { fromRows: LARGE_HNSW_MIN_ROWS, m: 32, efConstruction: 128 },
+  { fromRows: 50_000, m: 48, efConstruction: 192 },
+];
 
 export const DEFAULT_VECTOR_INDEX: VectorIndexSettings = {
   ...DEFAULT_HNSW,
@@ -41,11 +59,45 @@ export const DEFAULT_VECTOR_INDEX: VectorIndexSettings = {
 };
 
 /**
- * `hnsw.ef_search` of every session: the candidates kept while walking the graph. Against exact
- * search, pgvector's 40 measured recall@10 0.93 at 10k chunks and 0.73 at 100k; 100 measured
- * 1.00 and 0.78 for 1-3 ms more (`pnpm bench scale`, bench/README.md).
+ * The graph for a build over `rows` vectors (HNSW_GRAPH_TIERS), so a small first ingest builds
+ * as fast as before. Configured values (LORE_HNSW_M, LORE_HNSW_EF_CONSTRUCTION) win; an unset
+ * ef_construction is at least 2·m, pgvector's minimum.
+ */
+export function chooseHnswParameters(
+  rows: number,
+  configured: Partial<HnswParameters> = {},
+): HnswParameters {
+  let chosen: HnswParameters = DEFAULT_HNSW;
+  for (const tier of HNSW_GRAPH_TIERS) if (rows >= tier.fromRows) chosen = tier;
+  const m = configured.m ?? chosen.m;
+  return { m, efConstruction: configured.efConstruction ?? Math.max(chosen.efConstruction, 2 * m) };
+}
+
+/**
+ * `hnsw.ef_search` of a session before any search chose one, and of searches over fewer than
+ * 10,000 vectors: against exact search, 100 measured recall@10 0.968 at 10k chunks (pgvector's
+ * default 40: 0.938) for 1-3 ms more (`pnpm bench scale`, bench/README.md).
  */
 export const DEFAULT_HNSW_EF_SEARCH = 100;
+
+/**
+ * ef_search by the vectors of the searched dimension (the graph the scan walks), from the
+ * smallest: each applies from `fromRows` on. On the bench's corpus, recall@10 against exact
+ * search at 100 fell to 0.922-0.948 at 10k-20k chunks (200: 0.976-0.996), and at 100k the
+ * 48/192 graph reached 0.966 at 200, 0.982 at 400 (bench/README.md).
+ */
+export const HNSW_EF_SEARCH_TIERS: readonly { fromRows: number; efSearch: number }[] = [
+  { fromRows: 0, efSearch: DEFAULT_HNSW_EF_SEARCH },
+  { fromRows: 10_000, efSearch: 200 },
+  { fromRows: 50_000, efSearch: 400 },
+];
+
+/** The ef_search a search over an index of `rows` vectors runs with (LORE_HNSW_EF_SEARCH aside). */
+export function chooseEfSearch(rows: number): number {
+  let efSearch = DEFAULT_HNSW_EF_SEARCH;
+  for (const tier of HNSW_EF_SEARCH_TIERS) if (rows >= tier.fromRows) efSearch = tier.efSearch;
+  return efSearch;
+}
 
 /** The partial index serving one embedding dimension. */
 export function vectorIndexName(dimensions: number): string {
@@ -56,6 +108,8 @@ export function vectorIndexName(dimensions: number): string {
  * `chunks.embedding` has no fixed dimension, so the index is a partial expression index per
  * dimension; retrieval repeats the same cast and predicate (see `vectorCast`) to use it. A cheap
  * no-op when it exists: CREATE INDEX would first wait for a lock that concurrent writers hold.
+ * Unset graph parameters are chosen from the rows it is built over (chooseHnswParameters); an
+ * index keeps them as the table grows, until it is dropped and built again.
  */
 export async function ensureVectorIndex(
   db: LoreDb,
@@ -63,45 +117,125 @@ export async function ensureVectorIndex(
   settings: Partial<VectorIndexSettings> = {},
 ): Promise<void> {
   if (await vectorIndexExists(db, dimensions)) return;
-  const { m, efConstruction, buildMemoryMb, buildWorkers } = {
-    ...DEFAULT_VECTOR_INDEX,
-    ...settings,
-  };
   const dims = Math.trunc(dimensions);
+  const parameters = await buildParameters(db, dims, settings);
   // Asked before the transaction: the probe may need a second connection of the pool.
-  const realPostgres = await writesChunksByCopy(db);
+  const setup = await buildSetup(db, settings, "LOCAL");
   await db.transaction(async (transaction) => {
+    for (const statement of setup) await transaction.execute(sql.raw(statement));
     await transaction.execute(
-      sql.raw(`SET LOCAL maintenance_work_mem = '${Math.trunc(buildMemoryMb)}MB'`),
-    );
-    if (realPostgres) {
-      // glibc hands freed heap back to the kernel once 128 KiB sit free at its top, and the build
-      // frees scratch memory after every vector: on a backend that has never freed a large block
-      // (one that only ran small queries) the heap shrinks and regrows thousands of times, and on
-      // this VM a third of the build went to the kernel. Allocating and freeing 8 MiB first makes
-      // glibc raise its trim threshold for this backend (the bench's 5,776 vectors on a fresh
-      // connection: 6.6-7.9 CPU-s without, 3.4-4.0 with; docs/scaling.md). Real Postgres only:
-      // PGlite served over the wire drops the connection on it, and its one heap is WASM's.
-      // (Parallel workers, when LORE_HNSW_BUILD_WORKERS asks for them, are fresh processes.)
-      await transaction.execute(sql.raw(`SELECT length(repeat('x', ${HEAP_WARM_UP_BYTES}))`));
-    }
-    if (postgresPool(db)) {
-      // Set either way, so the server's own max_parallel_maintenance_workers never decides. With
-      // workers, the threshold goes to 0: Postgres sizes a parallel build by the heap, and the
-      // vectors live in TOAST, so thousands of chunks (7.8 MB of heap for 5,776) look too small.
-      // PGlite has no workers.
-      const workers = Math.max(0, Math.trunc(buildWorkers));
-      await transaction.execute(sql.raw(`SET LOCAL max_parallel_maintenance_workers = ${workers}`));
-      if (workers > 0) {
-        await transaction.execute(sql.raw("SET LOCAL min_parallel_table_scan_size = 0"));
-      }
-    }
-    await transaction.execute(
-      sql.raw(
-        `CREATE INDEX IF NOT EXISTS ${vectorIndexName(dims)} ON chunks USING hnsw ((embedding::vector(${dims})) vector_cosine_ops) WITH (m = ${Math.trunc(m)}, ef_construction = ${Math.trunc(efConstruction)}) WHERE vector_dims(embedding) = ${dims}`,
-      ),
+      sql.raw(createIndexSql(`IF NOT EXISTS ${vectorIndexName(dims)}`, dims, parameters)),
     );
   });
+  // A build follows a bulk load: this process's searches count the vectors again.
+  hnswSession(db)?.rows.delete(dims);
+}
+
+/**
+ * Builds the dimension's index anew with the graph its vectors call for now (configured values
+ * win), for an index that grew past LARGE_HNSW_MIN_ROWS through ingests too small to rebuild it
+ * (it keeps the graph it was built with). On Postgres the new index is built CONCURRENTLY beside
+ * the old one, which serves searches while writes go on, and replaces it in one short
+ * transaction; on PGlite the index is dropped and built. Returns the new graph's parameters.
+ */
+export async function rebuildVectorIndex(
+  db: LoreDb,
+  dimensions: number,
+  settings: Partial<VectorIndexSettings> = {},
+): Promise<HnswParameters> {
+  const dims = Math.trunc(dimensions);
+  const pool = postgresPool(db);
+  if (!pool) {
+    await dropVectorIndex(db, dims);
+    await ensureVectorIndex(db, dims, settings);
+    return (await vectorIndexParameters(db, dims)) ?? chooseHnswParameters(0, settings);
+  }
+  const parameters = await buildParameters(db, dims, settings);
+  const setup = await buildSetup(db, settings, "SESSION");
+  const name = vectorIndexName(dims);
+  const next = `${name}_next`;
+  const client = await pool.connect();
+  try {
+    for (const statement of setup) await client.query(statement);
+    // An invalid one a failed rebuild left behind.
+    await client.query(`DROP INDEX IF EXISTS ${next}`);
+    await client.query(createIndexSql(`CONCURRENTLY ${next}`, dims, parameters));
+    await client.query("BEGIN");
+    await client.query(`DROP INDEX IF EXISTS ${name}`);
+    await client.query(`ALTER INDEX ${next} RENAME TO ${name}`);
+    await client.query("COMMIT");
+    // Discarded: its session holds the build's settings.
+    client.release(true);
+  } catch (error) {
+    client.release(error instanceof Error ? error : true);
+    throw error;
+  }
+  hnswSession(db)?.rows.delete(dims);
+  return parameters;
+}
+
+/**
+ * The graph the index was built with and the one its vectors call for now, when that one is
+ * denser: the index grew past LARGE_HNSW_MIN_ROWS without a rebuild (see rebuildVectorIndex).
+ */
+export async function outgrownVectorIndex(
+  db: LoreDb,
+  dimensions: number,
+  settings: Partial<HnswParameters> = {},
+): Promise<{ built: HnswParameters; wanted: HnswParameters; rows: number } | undefined> {
+  const built = await vectorIndexParameters(db, dimensions);
+  if (!built) return undefined;
+  const rows = await vectorRows(db, dimensions);
+  const wanted = chooseHnswParameters(rows, settings);
+  return wanted.m > built.m || wanted.efConstruction > built.efConstruction
+    ? { built, wanted, rows }
+    : undefined;
+}
+
+async function buildParameters(
+  db: LoreDb,
+  dimensions: number,
+  settings: Partial<HnswParameters>,
+): Promise<HnswParameters> {
+  const configured = settings.m !== undefined && settings.efConstruction !== undefined;
+  return chooseHnswParameters(configured ? 0 : await vectorRows(db, dimensions), settings);
+}
+
+/** What precedes an index build: SET LOCAL inside its transaction, or SET on its own session. */
+async function buildSetup(
+  db: LoreDb,
+  settings: Partial<VectorIndexSettings>,
+  scope: "LOCAL" | "SESSION",
+): Promise<string[]> {
+  const { buildMemoryMb, buildWorkers } = { ...DEFAULT_VECTOR_INDEX, ...settings };
+  const set = scope === "LOCAL" ? "SET LOCAL" : "SET";
+  const statements = [`${set} maintenance_work_mem = '${Math.trunc(buildMemoryMb)}MB'`];
+  if (await writesChunksByCopy(db)) {
+    // glibc hands freed heap back to the kernel once 128 KiB sit free at its top, and the build
+    // frees scratch memory after every vector: on a backend that has never freed a large block
+    // (one that only ran small queries) the heap shrinks and regrows thousands of times, and on
+    // this VM a third of the build went to the kernel. Allocating and freeing 8 MiB first makes
+    // glibc raise its trim threshold for this backend (the bench's 5,776 vectors on a fresh
+    // connection: 6.6-7.9 CPU-s without, 3.4-4.0 with; docs/scaling.md). Real Postgres only:
+    // PGlite served over the wire drops the connection on it, and its one heap is WASM's.
+    // (Parallel workers, when LORE_HNSW_BUILD_WORKERS asks for them, are fresh processes.)
+    statements.push(`SELECT length(repeat('x', ${HEAP_WARM_UP_BYTES}))`);
+  }
+  if (postgresPool(db)) {
+    // Set either way, so the server's own max_parallel_maintenance_workers never decides. With
+    // workers, the threshold goes to 0: Postgres sizes a parallel build by the heap, and the
+    // vectors live in TOAST, so thousands of chunks (7.8 MB of heap for 5,776) look too small.
+    // PGlite has no workers.
+    const workers = Math.max(0, Math.trunc(buildWorkers));
+    statements.push(`${set} max_parallel_maintenance_workers = ${workers}`);
+    if (workers > 0) statements.push(`${set} min_parallel_table_scan_size = 0`);
+  }
+  return statements;
+}
+
+/** CREATE INDEX `target` (the name, led by IF NOT EXISTS or CONCURRENTLY) for one dimension. */
+function createIndexSql(target: string, dims: number, parameters: HnswParameters): string {
+  return `CREATE INDEX ${target} ON chunks USING hnsw ((embedding::vector(${dims})) vector_cosine_ops) WITH (m = ${Math.trunc(parameters.m)}, ef_construction = ${Math.trunc(parameters.efConstruction)}) WHERE vector_dims(embedding) = ${dims}`;
 }
 
 /**
@@ -127,3 +261,75 @@ export async function vectorIndexExists(
 export function vectorCast(dimensions: number): string {
   return `vector(${Math.trunc(dimensions)})`;
 }
+
+/**
+ * Vectors stored with this dimension (all collections embedded at it): the rows its index holds.
+ * Read from collection_statistics, which triggers keep exact, so no chunk is read.
+ */
+export async function vectorRows(
+  db: LoreDb | LoreTransaction,
+  dimensions: number,
+): Promise<number> {
+  const [row] = await queryRows<{ rows: number }>(
+    db,
+    sql`SELECT coalesce(sum(s.chunks), 0)::float8 AS rows
+      FROM collection_statistics s JOIN collections k ON k.id = s.collection_id
+      WHERE k.embedding_dimensions = ${Math.trunc(dimensions)}`,
+  );
+  return Number(row?.rows ?? 0);
+}
+
+/** The graph parameters the dimension's index was built with; undefined while it has none. */
+export async function vectorIndexParameters(
+  db: LoreDb | LoreTransaction,
+  dimensions: number,
+): Promise<HnswParameters | undefined> {
+  const [row] = await queryRows<{ options: string[] | string | null }>(
+    db,
+    sql`SELECT reloptions AS options FROM pg_class
+      WHERE oid = to_regclass(${vectorIndexName(dimensions)})`,
+  );
+  if (!row) return undefined;
+  const options = new Map(
+    parseTextArray(row.options).map((option) => {
+      const [name = "", value = ""] = option.split("=");
+      return [name, Number(value)] as const;
+    }),
+  );
+  // pgvector's defaults when the index was built without them.
+  return { m: options.get("m") ?? 16, efConstruction: options.get("ef_construction") ?? 64 };
+}
+
+// A text[] arrives parsed from pg and as its text form ("{m=16,ef_construction=64}") from PGlite.
+function parseTextArray(value: string[] | string | null): string[] {
+  if (value === null) return [];
+  if (Array.isArray(value)) return value;
+  return value
+    .replace(/^\{|\}$/g, "")
+    .split(",")
+    .filter(Boolean);
+}
+
+/**
+ * The ef_search a search over this dimension's index should run with: chooseEfSearch of its
+ * vectors. Undefined when the session's own value applies: LORE_HNSW_EF_SEARCH was set, or the
+ * handle is one openDatabase did not open (a transaction).
+ */
+export async function searchEfSearch(
+  db: LoreDb | LoreTransaction,
+  dimensions: number,
+  now = Date.now(),
+): Promise<number | undefined> {
+  const session = hnswSession(db);
+  if (!session || session.fixed) return undefined;
+  const dims = Math.trunc(dimensions);
+  let cached = session.rows.get(dims);
+  if (!cached || now - cached.readAt >= VECTOR_ROWS_TTL_MS) {
+    cached = { rows: await vectorRows(db, dims), readAt: now };
+    session.rows.set(dims, cached);
+  }
+  return chooseEfSearch(cached.rows);
+}
+
+// Vectors per dimension change with ingests, and the tiers are far apart: read once a minute.
+const VECTOR_ROWS_TTL_MS = 60_000;

@@ -1,5 +1,5 @@
 // Hybrid retrieval: pgvector ANN (cosine) and Okapi BM25 over Postgres full-text, fused by reciprocal rank.
-import { queryRowsPrepared, vectorBinary, vectorCast } from "@lore/db";
+import { queryRowsPrepared, searchEfSearch, vectorBinary, vectorCast } from "@lore/db";
 import { type SQL, sql } from "drizzle-orm";
 import type { Collection } from "../collections/collections";
 import type { LoreContext } from "../context";
@@ -56,9 +56,12 @@ export async function hybridSearch(
   queryVector: readonly number[],
   options: RetrievalOptions,
 ): Promise<RetrievedChunk[]> {
+  // The ANN's ef_search grows with the vectors its index holds (LORE_HNSW_EF_SEARCH aside).
+  const efSearch = await searchEfSearch(context.db, collection.embeddingDimensions);
   const rows = await queryRowsPrepared<RetrievedChunk & { documentUrl: string | null }>(
     context.db,
     hybridSearchQuery(collection, query, queryVector, options),
+    { efSearch },
   );
   return rows.map(({ documentUrl, ...row }) => (documentUrl ? { ...row, documentUrl } : row));
 }
