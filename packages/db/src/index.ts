@@ -1,6 +1,11 @@
 // Lore's database: schema, client factory (PGlite or pg), migrations and shared SQL helpers.
 
-export { type ChunkRow, chunkWriteTransaction, type WriteChunkRows } from "./chunk-rows";
+export {
+  type ChunkRow,
+  chunkWriteTransaction,
+  type WriteChunkRows,
+  writesChunksByCopy,
+} from "./chunk-rows";
 export { DataDirLockedError, openDatabase } from "./client";
 export { describeError, type ErrorDescription, isConnectionError, oneLine } from "./errors";
 export { migrate, migrationsFolder } from "./migrate";
@@ -29,7 +34,13 @@ export {
   sources,
 } from "./schema";
 export { vectorBinary } from "./schema/types";
-export { dropFullTextIndex, ensureFullTextIndex } from "./search-index";
+export {
+  dropFullTextIndex,
+  ensureFullTextIndex,
+  fullTextVectors,
+  searchText,
+  searchVectorSql,
+} from "./search-index";
 export type {
   Database,
   DatabaseTarget,

@@ -73,7 +73,7 @@ export async function commitDocuments(
       const values = changed.flatMap((entry) => {
         const documentId = ids.get(entry.document.source) ?? "";
         written.set(entry, { documentId, chunksDeleted: deletedPerDocument.get(documentId) ?? 0 });
-        return entry.pieces.map((piece) => ({
+        return entry.pieces.map((piece, index) => ({
           id: newId("chk"),
           documentId,
           collectionId: collection.id,
@@ -85,6 +85,7 @@ export async function commitDocuments(
           tokenCount: piece.tokenCount,
           contentHash: piece.contentHash,
           embedding: entry.vectors.get(piece.contentHash) ?? [],
+          ...(entry.search?.[index] ? { search: entry.search[index] } : {}),
         }));
       });
       await writeChunks(values);

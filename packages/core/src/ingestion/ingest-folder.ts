@@ -1,6 +1,7 @@
 // Ingests every loadable file under a folder into a collection; with sync, removes documents whose files are gone.
 import { stat } from "node:fs/promises";
 import path from "node:path";
+import { writesChunksByCopy } from "@lore/db";
 import pLimit from "p-limit";
 import { ensureCollection } from "../collections/collections";
 import type { LoreContext } from "../context";
@@ -13,6 +14,7 @@ import {
 import type { ChunkingOptions } from "./chunk-markdown";
 import { commitDocumentsIsolated, deleteDocumentsExcept } from "./commit-document";
 import { embedBatchSize, embedDocuments, embeddingBatches } from "./embed-chunks";
+import { attachFullTextVectors } from "./full-text-ahead";
 import { IngestReport } from "./ingest-report";
 import { type ListFilesOptions, type LoadFileOptions, listFiles, sourceFor } from "./load-folder";
 import { mapInOrder } from "./map-in-order";
@@ -78,6 +80,9 @@ export async function ingestFolder(
   const batchSize = embedBatchSize(embedder, options.embedBatchSize);
   const embedConcurrency = options.embedConcurrency ?? DEFAULT_EMBED_CONCURRENCY;
   const limit = pLimit(Math.max(1, embedConcurrency));
+  // On Postgres the full-text vectors are computed on another connection while their batch is
+  // embedded (PGlite's one connection would only queue them before the writes).
+  const fullTextAhead = await writesChunksByCopy(db);
   const index = new BulkIndexPlan(context, collection, {
     minChunks: options.bulkIndexMinChunks ?? DEFAULT_BULK_INDEX_MIN_CHUNKS,
     newSources: files.filter((file) => !stored.has(sourceFor(root, file))).length,
@@ -96,7 +101,11 @@ export async function ingestFolder(
       embedConcurrency * EMBEDDED_AHEAD,
       (batch) =>
         report.timed("embed", async () => {
-          await embedDocuments(embedder, preparedOf(batch), { batchSize, limit, signal });
+          const prepared = preparedOf(batch);
+          await Promise.all([
+            embedDocuments(embedder, prepared, { batchSize, limit, signal }),
+            fullTextAhead ? attachFullTextVectors(db, prepared) : undefined,
+          ]);
           return batch;
         }),
     );

@@ -35,6 +35,8 @@ export interface ChangedDocument {
   missing: string[];
   /** Texts embedded for this document (a text shared with an earlier document counts there). */
   textsEmbedded: number;
+  /** Each piece's full-text vector, computed ahead (attachFullTextVectors); else the write computes them. */
+  search?: Uint8Array[];
 }
 
 export type PreparedDocument = { outcome: "unchanged"; documentId: string } | ChangedDocument;

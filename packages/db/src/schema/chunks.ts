@@ -1,5 +1,5 @@
 // A retrievable span of a document: its text, heading path, line range, embedding and full-text vector.
-import { type SQL, sql } from "drizzle-orm";
+import { sql } from "drizzle-orm";
 import { index, integer, pgTable, text } from "drizzle-orm/pg-core";
 import { collections } from "./collections";
 import { documents } from "./documents";
@@ -24,11 +24,13 @@ export const chunks = pgTable(
     tokenCount: integer("token_count").notNull(),
     contentHash: text("content_hash").notNull(),
     embedding: vector("embedding").notNull(),
+    // to_tsvector('english', heading || ' ' || text), filled by the writer (a bulk ingest
+    // computes it on another connection while the batch is embedded: chunk-rows.ts) or, when
+    // a writer leaves it NULL or changes the text, by the chunks_search trigger (migration 0013).
+    // An insert that leaves it out sends NULL for the trigger (drizzle only, not a SQL default).
     search: tsvector("search")
       .notNull()
-      .generatedAlwaysAs(
-        (): SQL => sql`to_tsvector('english', ${chunks.heading} || ' ' || ${chunks.text})`,
-      ),
+      .$defaultFn(() => sql`NULL`),
   },
   (table) => [
     index("chunks_document_idx").on(table.documentId, table.ordinal),
