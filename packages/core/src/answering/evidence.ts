@@ -1,5 +1,6 @@
 // Whether the retrieved passages answer the question: rarity-weighted coverage, names and the kind of value asked for.
 import { matchTerms } from "@lore/providers";
+import { LETTERED_NUMBER } from "../retrieval/full-text-query";
 import type { RetrievedChunk } from "../retrieval/hybrid-search";
 import type { EvidenceThreshold } from "../settings";
 import {
@@ -303,7 +304,8 @@ export function retrievalEvidence(
   };
 }
 
-function questionProfile(question: string, statistics: TermStatistics): QuestionProfile {
+function questionProfile(asked: string, statistics: TermStatistics): QuestionProfile {
+  const question = documentSpelling(asked, statistics);
   // A sum the question states ("a $2,000 purchase") is a value to compare with the rule's own, not
   // vocabulary: its digits ("2", "000") would match any other sum by chance ("$3,000").
   const form = new Set(
@@ -343,6 +345,18 @@ function questionProfile(question: string, statistics: TermStatistics): Question
     ...(known ? { focus } : {}),
     ...(unmentioned ? { unmentioned } : {}),
   };
+}
+
+/**
+ * The question with each number-and-letter word the collection never uses ("401k") written as its
+ * number when the collection uses that: documents write "401(k)", which is indexed and matched as
+ * "401" and "k" (the search already looks for both, see `fullTextQuery`).
+ */
+function documentSpelling(question: string, statistics: TermStatistics): string {
+  const used = (word: string) => (statistics.frequency.get(word.toLowerCase()) ?? 0) > 0;
+  return question.replace(LETTERED_NUMBER, (word, number: string) =>
+    !used(word) && used(number) ? number : word,
+  );
 }
 
 /**

@@ -455,6 +455,24 @@ describe("extractiveAnswer: the subject and the reply", () => {
     expect(extractiveAnswer(question, [offers], { evidence }).abstained).toBe(true);
   });
 
+  it("reads a number with a letter stuck to it as the documents write it (401k for 401(k))", () => {
+    // The documents write "401(k)", counted as "401" and "k"; "401k" itself is in none of them.
+    // `ask` counts the words the search looks for (`fullTextQuery`), the parts of "401k" among them.
+    const question = "How does the 401k match work?";
+    const counted = textTermStatistics([
+      `${benefits.heading}\n${benefits.text}`,
+      ...others,
+      "Giving > Charity: Fernhill will match donations to registered charities.",
+      "Remote work: everyone can work from home two days a week.",
+    ]);
+    const evidence = retrievalEvidence(question, [benefits], counted);
+    expect(evidence.unmentionedSubject).toBeUndefined();
+    expect(evidence.question.terms).toContain("401");
+    const draft = extractiveAnswer(question, [benefits], { evidence });
+    expect(draft.abstained).toBe(false);
+    expect(draft.answer).toContain("matching contributions vest");
+  });
+
   it("answers when every word of the subject is one the documents use", () => {
     const draft = extractiveAnswer("When do matching contributions vest?", [benefits], {
       statistics: stats,
