@@ -170,6 +170,8 @@ const VALUE_WORDS = new Set(
     ].join(" "),
   ),
 );
+/** A name shorter than this is too short to find inside a longer word ("AI" in "aim"). */
+const MIN_COMPOUNDED_NAME = 3;
 /** A name in more than this share of chunks is the corpus's own subject ("Amazon", "Fernhill"). */
 const COMMON_NAME_SHARE = 0.05;
 
@@ -219,8 +221,12 @@ export function retrievalEvidence(
     for (const term of matchTerms(chunkText(chunk))) seen.add(term);
     documentTerms.set(chunk.source, seen);
   }
+  const named = namedCompounds(profile, stats, documentTerms.values());
+  for (const terms of documentTerms.values()) holdNamedCompounds(terms, named);
   const scored = chunks.slice(0, options.maxChunks).flatMap((chunk, rank) =>
     chunkPassages(chunk, rank).map((passage) => {
+      holdNamedCompounds(passage.terms, named);
+      holdNamedCompounds(passage.headingTerms, named);
       let covered = 0;
       for (const [term, weight] of profile.weights) if (passage.terms.has(term)) covered += weight;
       let titled = 0;
@@ -246,22 +252,23 @@ export function retrievalEvidence(
     known += weight;
     if (![...documentTerms.values()].some((seen) => seen.has(term))) unretrieved += weight;
   }
-  const named = scored.filter((entry) =>
+  const withNames = scored.filter((entry) =>
     profile.names.every((name) => documentTerms.get(entry.passage.chunk.source)?.has(name)),
   );
   // A value with a shape of its own (a phone number, a price, a version) is in the passage that
   // answers: a passage about the subject without one does not answer ("the Dublin office's phone
   // number" is not its opening hours).
   const strict = profile.kind !== undefined && STRICT_ANSWER_TYPES.has(profile.kind);
-  const typed = strict ? named.filter((entry) => entry.hasKind) : named;
-  const missingValue = strict && named.length > 0 && typed.length === 0 ? profile.kind : undefined;
+  const typed = strict ? withNames.filter((entry) => entry.hasKind) : withNames;
+  const missingValue =
+    strict && withNames.length > 0 && typed.length === 0 ? profile.kind : undefined;
   // Likewise the thing asked about: "the vesting schedule for equity grants" is not answered by a
   // passage about equity grants that never mentions a schedule.
   const { focus } = profile;
   const focused = focus ? typed.filter((entry) => entry.passage.terms.has(focus)) : typed;
   const missingFocus = focus && typed.length > 0 && focused.length === 0 ? focus : undefined;
   const missingNames =
-    named.length > 0 || scored.length === 0
+    withNames.length > 0 || scored.length === 0
       ? []
       : profile.names.filter((name) =>
           scored.every((entry) => !documentTerms.get(entry.passage.chunk.source)?.has(name)),
@@ -398,6 +405,50 @@ function questionNames(question: string): { names: Set<string>; abbreviations: S
     });
   }
   return { names, abbreviations };
+}
+
+/**
+ * Per name of the question the collection never writes as a word ("Mac"), the retrieved words that
+ * begin with it ("macOS"): a product or brand name compounded into a longer one names it. Only for
+ * names, capitalised in the question: a common word's prefix ("walk" in "walkthrough") is chance.
+ */
+function namedCompounds(
+  profile: QuestionProfile,
+  statistics: TermStatistics,
+  retrieved: Iterable<Set<string>>,
+): Map<string, Set<string>> {
+  const unknown = profile.names.filter(
+    (name) =>
+      (statistics.frequency.get(name) ?? 0) === 0 &&
+      name.length >= MIN_COMPOUNDED_NAME &&
+      !/\d/.test(name),
+  );
+  const compounds = new Map<string, Set<string>>();
+  if (unknown.length === 0) return compounds;
+  for (const terms of retrieved) {
+    for (const term of terms) {
+      for (const name of unknown) {
+        if (term.length > name.length && term.startsWith(name)) {
+          const found = compounds.get(name) ?? new Set<string>();
+          found.add(term);
+          compounds.set(name, found);
+        }
+      }
+    }
+  }
+  return compounds;
+}
+
+/** Adds each name to terms holding a word compounded from it (see `namedCompounds`). */
+function holdNamedCompounds(terms: Set<string>, compounds: ReadonlyMap<string, Set<string>>): void {
+  for (const [name, words] of compounds) {
+    for (const word of words) {
+      if (terms.has(word)) {
+        terms.add(name);
+        break;
+      }
+    }
+  }
 }
 
 /** Sums of money written in the question ("$2,000", "€12.50"). */

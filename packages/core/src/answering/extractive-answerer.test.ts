@@ -138,6 +138,22 @@ describe("extractiveAnswer", () => {
     expect(named.abstained).toBe(true);
   });
 
+  it("finds a name the documents write only inside a longer word (Mac in macOS)", () => {
+    const updates = chunk(
+      "security.md",
+      "Security > Laptops",
+      50,
+      "macOS security updates are installed within 14 days of release.",
+    );
+    const question = "How quickly do I have to install Mac security patches?";
+    const draft = extractiveAnswer(question, [updates], { statistics: statistics() });
+    expect(draft.abstained).toBe(false);
+    expect(draft.answer).toContain("within 14 days");
+    // A name the documents do not hold, even inside a word, is still missing.
+    const linux = "How quickly do I have to install Linux security patches?";
+    expect(extractiveAnswer(linux, [updates], { statistics: statistics() }).abstained).toBe(true);
+  });
+
   it("does not require hyphenated or CamelCase words as names", () => {
     const draft = extractiveAnswer(
       "Is there a wrap-up at the end of the MacBook return process?",
