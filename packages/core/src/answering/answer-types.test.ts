@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import {
   answerType,
+  existenceSubject,
   holdsAnswerType,
   questionFocus,
   questionFormWords,
@@ -156,6 +157,16 @@ describe("questionSubject", () => {
       "dental",
       "implants",
     ]);
+  });
+
+  it("is the object of a yes/no question whose givers are all or some employees", () => {
+    expect(questionSubject("Do all employees get stock options?")).toEqual(["stock", "options"]);
+    expect(existenceSubject("Do full-time staff get a phone allowance?")).toEqual([
+      "phone",
+      "allowance",
+    ]);
+    // A when/how question asks about its subject, not whether it exists.
+    expect(existenceSubject("When do my stock options vest?")).toEqual([]);
   });
 
   it("is none when the question's subject is a person", () => {

@@ -183,23 +183,38 @@ const DETERMINER = "(?:(?:my|our|your|their|the|a|an|any|some)\\s+)?";
 const PHRASE_END =
   "(?=\\s+(?:of|for|in|on|at|to|from|with|by|that|which|when|while|if|before|after|during|or|and|so|than|per|as)\\b|\\s*[?,.!]|\\s*$)";
 const PHRASE = "((?:[\\w'-]+\\s+){0,3}?[\\w'-]+?)";
-const SUBJECT_PATTERNS: readonly RegExp[] = [
-  new RegExp(
-    `^(?:[^?]*[.!]\\s+)?(?:when|how|why)\\s+(?:${AUXILIARY})\\s+(?!(?:${PERSON})\\b)${DETERMINER}${PHRASE}${PHRASE_END}`,
-    "i",
-  ),
+const WHEN_HOW_SUBJECT = new RegExp(
+  `^(?:[^?]*[.!]\\s+)?(?:when|how|why)\\s+(?:${AUXILIARY})\\s+(?!(?:${PERSON})\\b)${DETERMINER}${PHRASE}${PHRASE_END}`,
+  "i",
+);
+// Questions that ask whether a thing exists or is given: "Is there a dress code …", "Do all
+// employees get stock options?", "Does Fernhill sponsor …". Only a passage naming the thing answers.
+const EXISTENCE_PATTERNS: readonly RegExp[] = [
   new RegExp(`\\b(?:is|are)\\s+there\\s+${DETERMINER}${PHRASE}${PHRASE_END}`, "i"),
   // A yes/no question opening with the verb: "Do we get a …", "Does Fernhill sponsor …".
   new RegExp(
-    `^(?:[^?]*[.!]\\s+)?(?:[Dd]o|[Dd]oes|[Cc]an|[Ww]ill)\\s+(?:I|[Ww]e|[Yy]ou|[Ee]mployees|[Ss]taff|\\p{Lu}[\\w-]*|(?:the|our|my|your)\\s+[\\w-]+)\\s+(?:get|have|offer|sponsor|provide|give|cover|reimburse)\\s+${DETERMINER}${PHRASE}${PHRASE_END}`,
+    `^(?:[^?]*[.!]\\s+)?(?:[Dd]o|[Dd]oes|[Cc]an|[Ww]ill)\\s+(?:I|[Ww]e|[Yy]ou|(?:(?:all|every|most|new|full-time|part-time)\\s+)?(?:[Ee]mployees|[Ss]taff|[Cc]ontractors|[Ii]nterns)|\\p{Lu}[\\w-]*|(?:the|our|my|your)\\s+[\\w-]+)\\s+(?:get|have|offer|sponsor|provide|give|cover|reimburse)\\s+${DETERMINER}${PHRASE}${PHRASE_END}`,
     "u",
   ),
+];
+const SUBJECT_PATTERNS: readonly RegExp[] = [
+  WHEN_HOW_SUBJECT,
+  ...EXISTENCE_PATTERNS,
   // "What is the rate limit for the GraphQL API?": the thing whose value is asked.
   new RegExp(
     `\\b(?:what|which)(?:'s|\\s+is|\\s+are|\\s+was|\\s+were)?\\s+(?:the\\s+|an?\\s+)?(?:[\\w-]+\\s+){0,3}?[\\w-]+\\s+(?:of|for)\\s+${DETERMINER}${PHRASE}${PHRASE_END}`,
     "i",
   ),
 ];
+
+/** The words of the thing whose existence a yes/no question asks ("a dress code"), if it does. */
+export function existenceSubject(question: string): string[] {
+  for (const pattern of EXISTENCE_PATTERNS) {
+    const phrase = pattern.exec(question)?.[1];
+    if (phrase) return phrase.split(/\s+/);
+  }
+  return [];
+}
 
 /** The words of the phrase a question is about, when its form says (see above). */
 export function questionSubject(question: string): string[] {

@@ -6,6 +6,7 @@ import type { EvidenceThreshold } from "../settings";
 import {
   type AnswerType,
   answerType,
+  existenceSubject,
   GENERIC_HEADS,
   holdsAnswerType,
   questionFocus,
@@ -60,6 +61,11 @@ export interface QuestionProfile {
    * "When do my stock options vest?"): the documents speak of options, never of stock options.
    */
   unmentioned?: string;
+  /**
+   * Terms of the thing whose existence a yes/no question asks ("Do all employees get _stock
+   * options_?"), those the collection uses: only a passage naming all of them can say yes or no.
+   */
+  thing?: string[];
 }
 
 export interface Evidence {
@@ -74,6 +80,8 @@ export interface Evidence {
   missingValue?: AnswerKind;
   /** The term of the thing asked about ("vesting schedule" → "schedul") when no passage has it. */
   missingFocus?: string;
+  /** A term of `QuestionProfile.thing` no passage holds with the rest of it. */
+  missingThing?: string;
   /** See `QuestionProfile.unmentioned`: the subject asked about is not in the documents. */
   unmentionedSubject?: string;
   /**
@@ -181,7 +189,8 @@ export function isTooWeak(evidence: Evidence, threshold: EvidenceRule): boolean 
     evidence.missingNames.length > 0 ||
     evidence.missingValue !== undefined ||
     evidence.missingFocus !== undefined ||
-    (threshold.refuseUnmentionedSubject === true && evidence.unmentionedSubject !== undefined) ||
+    (threshold.refuseUnmentionedSubject === true &&
+      (evidence.unmentionedSubject !== undefined || evidence.missingThing !== undefined)) ||
     evidence.coverage < threshold.minCoverage ||
     (confidentCoverage !== undefined &&
       maxUnretrievedShare !== undefined &&
@@ -265,8 +274,18 @@ export function retrievalEvidence(
   // Likewise the thing asked about: "the vesting schedule for equity grants" is not answered by a
   // passage about equity grants that never mentions a schedule.
   const { focus } = profile;
-  const focused = focus ? typed.filter((entry) => entry.passage.terms.has(focus)) : typed;
-  const missingFocus = focus && typed.length > 0 && focused.length === 0 ? focus : undefined;
+  const focusing = focus ? typed.filter((entry) => entry.passage.terms.has(focus)) : typed;
+  const missingFocus = focus && typed.length > 0 && focusing.length === 0 ? focus : undefined;
+  // And the thing whose existence is asked: a passage on "options" says nothing of stock options.
+  const thing = profile.thing ?? [];
+  const naming = focusing.filter((entry) => thing.every((term) => entry.passage.terms.has(term)));
+  const missingThing =
+    focusing.length > 0 && naming.length === 0
+      ? (thing.find((term) => focusing.every((entry) => !entry.passage.terms.has(term))) ??
+        thing[0])
+      : undefined;
+  // The extractive answer refuses without such a passage; before a model call the others stay.
+  const focused = missingThing ? focusing : naming;
   const missingNames =
     withNames.length > 0 || scored.length === 0
       ? []
@@ -304,6 +323,7 @@ export function retrievalEvidence(
           : profile.names,
     ...(missingValue ? { missingValue } : {}),
     ...(missingFocus ? { missingFocus } : {}),
+    ...(missingThing ? { missingThing } : {}),
     ...(profile.unmentioned ? { unmentionedSubject: profile.unmentioned } : {}),
     similarity,
     passages: focused,
@@ -344,6 +364,9 @@ function questionProfile(asked: string, statistics: TermStatistics): QuestionPro
   const focus = matchTerms(questionFocus(question) ?? "")[0];
   const known = focus !== undefined && (statistics.frequency.get(focus) ?? 0) > 0;
   const unmentioned = unmentionedSubject(question, statistics);
+  const thing = existenceSubject(question)
+    .flatMap((word) => matchTerms(word))
+    .filter((term) => !VALUE_WORDS.has(term) && (statistics.frequency.get(term) ?? 0) > 0);
   return {
     terms,
     weights,
@@ -351,6 +374,7 @@ function questionProfile(asked: string, statistics: TermStatistics): QuestionPro
     kind: answerType(question),
     ...(known ? { focus } : {}),
     ...(unmentioned ? { unmentioned } : {}),
+    ...(thing.length > 0 ? { thing } : {}),
   };
 }
 

@@ -489,6 +489,40 @@ describe("extractiveAnswer: the subject and the reply", () => {
     expect(draft.answer).toContain("matching contributions vest");
   });
 
+  it("abstains when no passage names the whole thing a yes/no question asks about", () => {
+    // "stock" is a word of the documents ("a stocked kitchen"), so the subject is not unmentioned,
+    // but the passage read speaks of investment options, not of stock options.
+    const kitchen = "Offices > Food: both offices have a stocked kitchen.";
+    const collection = textTermStatistics([
+      `${benefits.heading}\n${benefits.text}`,
+      ...others,
+      kitchen,
+    ]);
+    const question = "Do all employees get stock options?";
+    const evidence = retrievalEvidence(question, [benefits], collection);
+    expect(evidence.unmentionedSubject).toBeUndefined();
+    expect(evidence.missingThing).toBe("stock");
+    expect(extractiveAnswer(question, [benefits], { evidence }).abstained).toBe(true);
+    // A model reading the passages tells a synonym from another thing: no reason to skip the call.
+    expect(isTooWeak(evidence, DEFAULT_MODEL_EVIDENCE_THRESHOLD)).toBe(false);
+    // The passage that names the thing answers.
+    const grants = chunk(
+      "equity.md",
+      "Benefits > Equity",
+      9,
+      "All employees get stock options when they join, vesting over four years.",
+    );
+    const named = textTermStatistics([
+      `${benefits.heading}\n${benefits.text}`,
+      `${grants.heading}\n${grants.text}`,
+      ...others,
+      kitchen,
+    ]);
+    const draft = extractiveAnswer(question, [benefits, grants], { statistics: named });
+    expect(draft.abstained).toBe(false);
+    expect(draft.citations[0]?.source).toBe("equity.md");
+  });
+
   it("answers when every word of the subject is one the documents use", () => {
     const draft = extractiveAnswer("When do matching contributions vest?", [benefits], {
       statistics: stats,
