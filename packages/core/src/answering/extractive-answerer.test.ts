@@ -679,3 +679,37 @@ describe("the search's pick beside the answerer's", () => {
     expect(single.citations.map((citation) => citation.source)).toEqual(["parental-leave.md"]);
   });
 });
+
+describe("the value asked for, from another section of the same page", () => {
+  const hiring = chunk(
+    "hiring.md",
+    "Hiring",
+    10,
+    [
+      "## The loop",
+      "",
+      "| Stage | Length |",
+      "| --- | --- |",
+      "| Recruiter call | 30 minutes |",
+      "| Skills interview, with the pairing exercise | 90 minutes |",
+      "",
+      "### Pairing exercise",
+      "",
+      "The pairing exercise repository is acme/interview-kata. Candidates pair on it with an engineer.",
+    ].join("\n"),
+  );
+  const question = "How much time should a candidate set aside for the pairing exercise?";
+
+  it("quotes the section that states a duration when the answering one states none", () => {
+    const draft = extractiveAnswer(question, [hiring]);
+    expect(draft.abstained).toBe(false);
+    expect(draft.citations[0]?.heading).toBe("Hiring > The loop > Pairing exercise");
+    expect(draft.answer).toContain("90 minutes");
+    expect(draft.citations.every((citation) => citation.source === "hiring.md")).toBe(true);
+  });
+
+  it("quotes only the answering section when told not to look further", () => {
+    const draft = extractiveAnswer(question, [hiring], { options: { siblingCoverage: 0 } });
+    expect(draft.answer).not.toContain("90 minutes");
+  });
+});

@@ -33,6 +33,11 @@ export interface ExtractiveOptions extends EvidenceOptions {
    * share of the answering passage's evidence (0: never). See `overruledPassage`.
    */
   overruledCoverage: number;
+  /**
+   * A section of the same document holding the kind of value asked for is quoted too when the
+   * quoted units hold none and it has at least this share of the evidence (0: never).
+   */
+  siblingCoverage: number;
 }
 
 export const DEFAULT_EXTRACTIVE: ExtractiveOptions = {
@@ -44,6 +49,7 @@ export const DEFAULT_EXTRACTIVE: ExtractiveOptions = {
   // evals/README.md ("The search's pick beside the answerer's"): 0.3 and 0.5 gave the same
   // answers on every set; 0.75 loses two of the dev handbook's three gained questions.
   overruledCoverage: 0.5,
+  siblingCoverage: 0.5,
 };
 
 export interface DraftAnswer {
@@ -109,11 +115,16 @@ export function extractiveAnswer(
     length += unit.text.length;
   }
   const parts = [{ passage: best.passage, quoted }];
+  const quoteBest = (extra: ScoredPassage) => {
+    const unit = extra.passage.units[bestIndex(unitScores(extra.passage))];
+    if (unit) parts.push({ passage: extra.passage, quoted: [unit] });
+  };
+  const valued = quoted.some((unit) => holds(unit, kind))
+    ? undefined
+    : valuedSibling(evidence, best, kind, options);
+  if (valued) quoteBest(valued);
   const overruled = overruledPassage(evidence, best, kind, options);
-  if (overruled) {
-    const unit = overruled.passage.units[bestIndex(unitScores(overruled.passage))];
-    if (unit) parts.push({ passage: overruled.passage, quoted: [unit] });
-  }
+  if (overruled) quoteBest(overruled);
   return renderParts(parts);
 }
 
@@ -136,6 +147,28 @@ function overruledPassage(
     .find((entry) => entry.passage.chunk.source !== best.passage.chunk.source);
   if (!next || next.passage.rank >= best.passage.rank || (kind && !next.hasKind)) return undefined;
   return next.coverage >= options.overruledCoverage * best.coverage ? next : undefined;
+}
+
+/**
+ * When nothing quoted holds the kind of value asked for, another section of the same document that
+ * does, with at least `siblingCoverage` of the answering section's evidence: the value is often
+ * stated in a neighbouring section or table ("The standard loop" lists the pairing exercise's 90
+ * minutes, its own section does not). Same document only: another page would be a second guess.
+ */
+function valuedSibling(
+  evidence: Evidence,
+  best: ScoredPassage,
+  kind: AnswerKind | undefined,
+  options: ExtractiveOptions,
+): ScoredPassage | undefined {
+  if (kind === undefined || kind === "steps" || options.siblingCoverage <= 0) return undefined;
+  return evidence.passages.find(
+    (entry) =>
+      entry !== best &&
+      entry.passage.chunk.source === best.passage.chunk.source &&
+      entry.passage.units.some((unit) => holds(unit, kind)) &&
+      entry.coverage >= options.siblingCoverage * best.coverage,
+  );
 }
 
 function bestIndex(scores: readonly number[]): number {
