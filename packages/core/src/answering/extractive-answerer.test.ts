@@ -713,3 +713,24 @@ describe("the value asked for, from another section of the same page", () => {
     expect(draft.answer).not.toContain("90 minutes");
   });
 });
+
+describe("the sentence after the best one", () => {
+  const repairs = chunk(
+    "equipment.md",
+    "Equipment > Repairs",
+    30,
+    "Do not take a company laptop to a third-party repair shop. Open a ticket with IT, who send a replacement device within 3 working days. Keep the box it came in.",
+  );
+  const question = "The screen on my laptop cracked. Can I take it to a repair shop?";
+
+  it("is quoted with it: the best one restates the case, the next says what follows", () => {
+    const draft = extractiveAnswer(question, [repairs]);
+    expect(draft.answer).toContain("Do not take a company laptop");
+    expect(draft.answer).toContain("within 3 working days");
+  });
+
+  it("is left out when told so", () => {
+    const draft = extractiveAnswer(question, [repairs], { options: { quoteNext: false } });
+    expect(draft.answer).not.toContain("within 3 working days");
+  });
+});
