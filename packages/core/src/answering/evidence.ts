@@ -335,8 +335,11 @@ function questionProfile(asked: string, statistics: TermStatistics): QuestionPro
   const question = documentSpelling(asked, statistics);
   // A sum the question states ("a $2,000 purchase") is a value to compare with the rule's own, not
   // vocabulary: its digits ("2", "000") would match any other sum by chance ("$3,000").
+  // So are the remnants of a negated auxiliary ("won" of "won't", "hasn" of "hasn't"): no word.
   const form = new Set(
-    matchTerms([...questionFormWords(question), ...statedSums(question)].join(" ")),
+    matchTerms(
+      [...questionFormWords(question), ...statedSums(question), ...negations(question)].join(" "),
+    ),
   );
   const terms = [...new Set(matchTerms(question))].filter((term) => !form.has(term));
   const total = statistics.chunks;
@@ -473,6 +476,11 @@ function holdNamedCompounds(terms: Set<string>, compounds: ReadonlyMap<string, S
       }
     }
   }
+}
+
+/** Negated auxiliaries written as contractions ("won't", "hasn't", "didn’t"). */
+function negations(question: string): string[] {
+  return question.match(/\b\p{L}+n['’]t\b/giu) ?? [];
 }
 
 /** Sums of money written in the question ("$2,000", "€12.50"). */

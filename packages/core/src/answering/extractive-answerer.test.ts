@@ -559,6 +559,15 @@ describe("extractiveAnswer: the subject and the reply", () => {
     expect(draft.answer).toContain("over $25");
   });
 
+  it("does not count what is left of a negated auxiliary as a word (won't, hasn't)", () => {
+    const question =
+      "Daycare won't take my son and the nanny hasn't called. Can I take a paid day?";
+    const evidence = retrievalEvidence(question, [HANDBOOK.leave]);
+    expect(evidence.question.terms).not.toContain("won");
+    expect(evidence.question.terms).not.toContain("hasn");
+    expect(evidence.question.terms).toContain("paid");
+  });
+
   it("does not count a stated sum's digits as words the answer must share", () => {
     // "$2,000" is "2" and "000" to the word matcher: they matched the cards' "$3,000" by chance.
     const cards = chunk(
