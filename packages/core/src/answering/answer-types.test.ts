@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import {
   answerType,
+  existenceSubject,
   holdsAnswerType,
   questionFocus,
   questionFormWords,
@@ -38,6 +39,12 @@ describe("answerType", () => {
     ["How do I roll back a release?", "steps"],
     ["I pasted an API key into Slack. What do I do now?", "steps"],
     ["What are the benefits of the debugger?", undefined],
+    // An opening "what day / at what point" asks for a time, whatever sum the rest names.
+    ["What day of the month do people in Ireland get their salary?", "time"],
+    ["At what point do I need a note from my doctor?", "time"],
+    ["What time should I log on on my first day?", "time"],
+    // Pay is a sum of money.
+    ["What's the weekly pay for being primary on call?", "money"],
   ])("%s → %s", (question, type) => {
     expect(answerType(question)).toBe(type);
   });
@@ -120,6 +127,9 @@ describe("questionFocus", () => {
     expect(questionFocus("What is the minimum length of passwords?")).toBe(undefined);
     expect(questionFocus("What are the benefits of using the debugger?")).toBe(undefined);
     expect(questionFocus("How long are logs retained?")).toBe(undefined);
+    // Pay is a kind of value (a sum), and "at what point" asks when: neither is a thing to name.
+    expect(questionFocus("What's the weekly pay for being primary on call?")).toBe(undefined);
+    expect(questionFocus("At what point do I need a doctor's note?")).toBe(undefined);
   });
 });
 
@@ -156,6 +166,16 @@ describe("questionSubject", () => {
       "dental",
       "implants",
     ]);
+  });
+
+  it("is the object of a yes/no question whose givers are all or some employees", () => {
+    expect(questionSubject("Do all employees get stock options?")).toEqual(["stock", "options"]);
+    expect(existenceSubject("Do full-time staff get a phone allowance?")).toEqual([
+      "phone",
+      "allowance",
+    ]);
+    // A when/how question asks about its subject, not whether it exists.
+    expect(existenceSubject("When do my stock options vest?")).toEqual([]);
   });
 
   it("is none when the question's subject is a person", () => {

@@ -61,7 +61,7 @@ const QUESTION_TYPES: readonly [AnswerType, RegExp][] = [
   ["time", /^(?:[^?]*[.!]\s+)?when (?:is|are|do|does|did|will|should|can|was|were)\b/i],
   [
     "money",
-    /\b(?:price|prices|pricing|priced|cost|costs|charge|charged|charges|fee|fees|stipend|salary|salaries|bonus|per[- ]diem)\b|\bhow much\b[^?]*\b(?:pay|paid|spend|earn|reimburs\w*|charge|get)\b/i,
+    /\b(?:price|prices|pricing|priced|cost|costs|charge|charged|charges|fee|fees|stipend|salary|salaries|wages?|bonus|per[- ]diem)\b|\b(?:what|which)(?:'s| is| are| was)?\s+(?:the\s+)?(?:\w+\s+)?pay\b(?!\s*(?:day|date|slip|period|cycle|run|roll))|\bhow much\b[^?]*\b(?:pay|paid|spend|earn|reimburs\w*|charge|get)\b/i,
   ],
   ["count", /\bhow many\b|\b(?:number|count) of\b/i],
   [
@@ -92,6 +92,10 @@ export function questionFormWords(question: string): string[] {
 }
 
 const OPENING_WORD = /^(?:[^?]*[.!]\s+)?(where|who|whom|whose)\b/i;
+// "What day of the month …", "At what point …", "What time should I …": the opening phrase asks for
+// a time whatever the rest names ("What day do we get our salary?" is no question about a sum).
+const OPENING_TIME =
+  /^(?:[^?]*[.!]\s+)?(?:(?:at|on|by|from|until|in)\s+)?(?:what|which)\s+(?:day|date|time|month|year|hour|point|stage|moment|weekday)s?\b/i;
 
 /** The type of value the question asks for, when its wording says. */
 export function answerType(question: string): AnswerType | undefined {
@@ -100,6 +104,7 @@ export function answerType(question: string): AnswerType | undefined {
   const opening = OPENING_WORD.exec(question)?.[1]?.toLowerCase();
   if (opening === "where") return "place";
   if (opening?.startsWith("who")) return "person";
+  if (OPENING_TIME.test(question)) return "time";
   return QUESTION_TYPES.find(([, pattern]) => pattern.test(question))?.[0];
 }
 
@@ -153,6 +158,8 @@ export const GENERIC_HEADS: ReadonlySet<string> = new Set(
     // kinds of value
     "number numbers name names type types kind kinds value values amount maximum minimum max min",
     "size limit count total price cost fee rate percentage version versions date dates day time",
+    // pay is a sum of money; "at what point" asks when
+    "pay salary wage wages compensation point stage moment",
     // measures: the answer states the measure, seldom its name
     "length duration period width height weight capacity speed frequency",
     // descriptive aspects: the answer describes them without naming them
@@ -183,23 +190,38 @@ const DETERMINER = "(?:(?:my|our|your|their|the|a|an|any|some)\\s+)?";
 const PHRASE_END =
   "(?=\\s+(?:of|for|in|on|at|to|from|with|by|that|which|when|while|if|before|after|during|or|and|so|than|per|as)\\b|\\s*[?,.!]|\\s*$)";
 const PHRASE = "((?:[\\w'-]+\\s+){0,3}?[\\w'-]+?)";
-const SUBJECT_PATTERNS: readonly RegExp[] = [
-  new RegExp(
-    `^(?:[^?]*[.!]\\s+)?(?:when|how|why)\\s+(?:${AUXILIARY})\\s+(?!(?:${PERSON})\\b)${DETERMINER}${PHRASE}${PHRASE_END}`,
-    "i",
-  ),
+const WHEN_HOW_SUBJECT = new RegExp(
+  `^(?:[^?]*[.!]\\s+)?(?:when|how|why)\\s+(?:${AUXILIARY})\\s+(?!(?:${PERSON})\\b)${DETERMINER}${PHRASE}${PHRASE_END}`,
+  "i",
+);
+// Questions that ask whether a thing exists or is given: "Is there a dress code …", "Do all
+// employees get stock options?", "Does Fernhill sponsor …". Only a passage naming the thing answers.
+const EXISTENCE_PATTERNS: readonly RegExp[] = [
   new RegExp(`\\b(?:is|are)\\s+there\\s+${DETERMINER}${PHRASE}${PHRASE_END}`, "i"),
   // A yes/no question opening with the verb: "Do we get a …", "Does Fernhill sponsor …".
   new RegExp(
-    `^(?:[^?]*[.!]\\s+)?(?:[Dd]o|[Dd]oes|[Cc]an|[Ww]ill)\\s+(?:I|[Ww]e|[Yy]ou|[Ee]mployees|[Ss]taff|\\p{Lu}[\\w-]*|(?:the|our|my|your)\\s+[\\w-]+)\\s+(?:get|have|offer|sponsor|provide|give|cover|reimburse)\\s+${DETERMINER}${PHRASE}${PHRASE_END}`,
+    `^(?:[^?]*[.!]\\s+)?(?:[Dd]o|[Dd]oes|[Cc]an|[Ww]ill)\\s+(?:I|[Ww]e|[Yy]ou|(?:(?:all|every|most|new|full-time|part-time)\\s+)?(?:[Ee]mployees|[Ss]taff|[Cc]ontractors|[Ii]nterns)|\\p{Lu}[\\w-]*|(?:the|our|my|your)\\s+[\\w-]+)\\s+(?:get|have|offer|sponsor|provide|give|cover|reimburse)\\s+${DETERMINER}${PHRASE}${PHRASE_END}`,
     "u",
   ),
+];
+const SUBJECT_PATTERNS: readonly RegExp[] = [
+  WHEN_HOW_SUBJECT,
+  ...EXISTENCE_PATTERNS,
   // "What is the rate limit for the GraphQL API?": the thing whose value is asked.
   new RegExp(
     `\\b(?:what|which)(?:'s|\\s+is|\\s+are|\\s+was|\\s+were)?\\s+(?:the\\s+|an?\\s+)?(?:[\\w-]+\\s+){0,3}?[\\w-]+\\s+(?:of|for)\\s+${DETERMINER}${PHRASE}${PHRASE_END}`,
     "i",
   ),
 ];
+
+/** The words of the thing whose existence a yes/no question asks ("a dress code"), if it does. */
+export function existenceSubject(question: string): string[] {
+  for (const pattern of EXISTENCE_PATTERNS) {
+    const phrase = pattern.exec(question)?.[1];
+    if (phrase) return phrase.split(/\s+/);
+  }
+  return [];
+}
 
 /** The words of the phrase a question is about, when its form says (see above). */
 export function questionSubject(question: string): string[] {

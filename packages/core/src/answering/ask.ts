@@ -2,6 +2,7 @@
 import type { LoreContext } from "../context";
 import { newId } from "../ids";
 import { recordQuery } from "../queries/record-query";
+import { fullTextQuery } from "../retrieval/full-text-query";
 import { retrieve, roundMs } from "../retrieval/search";
 import { type AnswerListener, generateAnswer, UsageMeter } from "./generate-answer";
 import { rewriteQuestion } from "./rewrite-question";
@@ -81,10 +82,11 @@ export async function prepareAsk(
     topK: request.topK ?? DEFAULT_ASK_TOP_K,
     ...(request.filters ? { filters: request.filters } : {}),
   });
-  // How rare the question's words are weighs the evidence; with nothing retrieved it is moot.
+  // How rare the question's words are weighs the evidence; with nothing retrieved it is moot. The
+  // words searched for are counted too: the parts of "401k" are how the documents write it.
   const statistics =
     retrieval.chunks.length > 0
-      ? await collectionTermStatistics(context, request.collection, question)
+      ? await collectionTermStatistics(context, request.collection, fullTextQuery(question))
       : undefined;
 
   return {

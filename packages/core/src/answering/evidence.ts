@@ -1,10 +1,12 @@
 // Whether the retrieved passages answer the question: rarity-weighted coverage, names and the kind of value asked for.
 import { matchTerms } from "@lore/providers";
+import { LETTERED_NUMBER } from "../retrieval/full-text-query";
 import type { RetrievedChunk } from "../retrieval/hybrid-search";
 import type { EvidenceThreshold } from "../settings";
 import {
   type AnswerType,
   answerType,
+  existenceSubject,
   GENERIC_HEADS,
   holdsAnswerType,
   questionFocus,
@@ -59,6 +61,11 @@ export interface QuestionProfile {
    * "When do my stock options vest?"): the documents speak of options, never of stock options.
    */
   unmentioned?: string;
+  /**
+   * Terms of the thing whose existence a yes/no question asks ("Do all employees get _stock
+   * options_?"), those the collection uses: only a passage naming all of them can say yes or no.
+   */
+  thing?: string[];
 }
 
 export interface Evidence {
@@ -73,6 +80,8 @@ export interface Evidence {
   missingValue?: AnswerKind;
   /** The term of the thing asked about ("vesting schedule" → "schedul") when no passage has it. */
   missingFocus?: string;
+  /** A term of `QuestionProfile.thing` no passage holds with the rest of it. */
+  missingThing?: string;
   /** See `QuestionProfile.unmentioned`: the subject asked about is not in the documents. */
   unmentionedSubject?: string;
   /**
@@ -169,6 +178,8 @@ const VALUE_WORDS = new Set(
     ].join(" "),
   ),
 );
+/** A name shorter than this is too short to find inside a longer word ("AI" in "aim"). */
+const MIN_COMPOUNDED_NAME = 3;
 /** A name in more than this share of chunks is the corpus's own subject ("Amazon", "Fernhill"). */
 const COMMON_NAME_SHARE = 0.05;
 
@@ -178,7 +189,8 @@ export function isTooWeak(evidence: Evidence, threshold: EvidenceRule): boolean 
     evidence.missingNames.length > 0 ||
     evidence.missingValue !== undefined ||
     evidence.missingFocus !== undefined ||
-    (threshold.refuseUnmentionedSubject === true && evidence.unmentionedSubject !== undefined) ||
+    (threshold.refuseUnmentionedSubject === true &&
+      (evidence.unmentionedSubject !== undefined || evidence.missingThing !== undefined)) ||
     evidence.coverage < threshold.minCoverage ||
     (confidentCoverage !== undefined &&
       maxUnretrievedShare !== undefined &&
@@ -218,8 +230,12 @@ export function retrievalEvidence(
     for (const term of matchTerms(chunkText(chunk))) seen.add(term);
     documentTerms.set(chunk.source, seen);
   }
+  const named = namedCompounds(profile, stats, documentTerms.values());
+  for (const terms of documentTerms.values()) holdNamedCompounds(terms, named);
   const scored = chunks.slice(0, options.maxChunks).flatMap((chunk, rank) =>
     chunkPassages(chunk, rank).map((passage) => {
+      holdNamedCompounds(passage.terms, named);
+      holdNamedCompounds(passage.headingTerms, named);
       let covered = 0;
       for (const [term, weight] of profile.weights) if (passage.terms.has(term)) covered += weight;
       let titled = 0;
@@ -245,22 +261,33 @@ export function retrievalEvidence(
     known += weight;
     if (![...documentTerms.values()].some((seen) => seen.has(term))) unretrieved += weight;
   }
-  const named = scored.filter((entry) =>
+  const withNames = scored.filter((entry) =>
     profile.names.every((name) => documentTerms.get(entry.passage.chunk.source)?.has(name)),
   );
   // A value with a shape of its own (a phone number, a price, a version) is in the passage that
   // answers: a passage about the subject without one does not answer ("the Dublin office's phone
   // number" is not its opening hours).
   const strict = profile.kind !== undefined && STRICT_ANSWER_TYPES.has(profile.kind);
-  const typed = strict ? named.filter((entry) => entry.hasKind) : named;
-  const missingValue = strict && named.length > 0 && typed.length === 0 ? profile.kind : undefined;
+  const typed = strict ? withNames.filter((entry) => entry.hasKind) : withNames;
+  const missingValue =
+    strict && withNames.length > 0 && typed.length === 0 ? profile.kind : undefined;
   // Likewise the thing asked about: "the vesting schedule for equity grants" is not answered by a
   // passage about equity grants that never mentions a schedule.
   const { focus } = profile;
-  const focused = focus ? typed.filter((entry) => entry.passage.terms.has(focus)) : typed;
-  const missingFocus = focus && typed.length > 0 && focused.length === 0 ? focus : undefined;
+  const focusing = focus ? typed.filter((entry) => entry.passage.terms.has(focus)) : typed;
+  const missingFocus = focus && typed.length > 0 && focusing.length === 0 ? focus : undefined;
+  // And the thing whose existence is asked: a passage on "options" says nothing of stock options.
+  const thing = profile.thing ?? [];
+  const naming = focusing.filter((entry) => thing.every((term) => entry.passage.terms.has(term)));
+  const missingThing =
+    focusing.length > 0 && naming.length === 0
+      ? (thing.find((term) => focusing.every((entry) => !entry.passage.terms.has(term))) ??
+        thing[0])
+      : undefined;
+  // The extractive answer refuses without such a passage; before a model call the others stay.
+  const focused = missingThing ? focusing : naming;
   const missingNames =
-    named.length > 0 || scored.length === 0
+    withNames.length > 0 || scored.length === 0
       ? []
       : profile.names.filter((name) =>
           scored.every((entry) => !documentTerms.get(entry.passage.chunk.source)?.has(name)),
@@ -296,6 +323,7 @@ export function retrievalEvidence(
           : profile.names,
     ...(missingValue ? { missingValue } : {}),
     ...(missingFocus ? { missingFocus } : {}),
+    ...(missingThing ? { missingThing } : {}),
     ...(profile.unmentioned ? { unmentionedSubject: profile.unmentioned } : {}),
     similarity,
     passages: focused,
@@ -303,11 +331,15 @@ export function retrievalEvidence(
   };
 }
 
-function questionProfile(question: string, statistics: TermStatistics): QuestionProfile {
+function questionProfile(asked: string, statistics: TermStatistics): QuestionProfile {
+  const question = documentSpelling(asked, statistics);
   // A sum the question states ("a $2,000 purchase") is a value to compare with the rule's own, not
   // vocabulary: its digits ("2", "000") would match any other sum by chance ("$3,000").
+  // So are the remnants of a negated auxiliary ("won" of "won't", "hasn" of "hasn't"): no word.
   const form = new Set(
-    matchTerms([...questionFormWords(question), ...statedSums(question)].join(" ")),
+    matchTerms(
+      [...questionFormWords(question), ...statedSums(question), ...negations(question)].join(" "),
+    ),
   );
   const terms = [...new Set(matchTerms(question))].filter((term) => !form.has(term));
   const total = statistics.chunks;
@@ -335,6 +367,9 @@ function questionProfile(question: string, statistics: TermStatistics): Question
   const focus = matchTerms(questionFocus(question) ?? "")[0];
   const known = focus !== undefined && (statistics.frequency.get(focus) ?? 0) > 0;
   const unmentioned = unmentionedSubject(question, statistics);
+  const thing = existenceSubject(question)
+    .flatMap((word) => matchTerms(word))
+    .filter((term) => !VALUE_WORDS.has(term) && (statistics.frequency.get(term) ?? 0) > 0);
   return {
     terms,
     weights,
@@ -342,7 +377,20 @@ function questionProfile(question: string, statistics: TermStatistics): Question
     kind: answerType(question),
     ...(known ? { focus } : {}),
     ...(unmentioned ? { unmentioned } : {}),
+    ...(thing.length > 0 ? { thing } : {}),
   };
+}
+
+/**
+ * The question with each number-and-letter word the collection never uses ("401k") written as its
+ * number when the collection uses that: documents write "401(k)", which is indexed and matched as
+ * "401" and "k" (the search already looks for both, see `fullTextQuery`).
+ */
+function documentSpelling(question: string, statistics: TermStatistics): string {
+  const used = (word: string) => (statistics.frequency.get(word.toLowerCase()) ?? 0) > 0;
+  return question.replace(LETTERED_NUMBER, (word, number: string) =>
+    !used(word) && used(number) ? number : word,
+  );
 }
 
 /**
@@ -384,6 +432,55 @@ function questionNames(question: string): { names: Set<string>; abbreviations: S
     });
   }
   return { names, abbreviations };
+}
+
+/**
+ * Per name of the question the collection never writes as a word ("Mac"), the retrieved words that
+ * begin with it ("macOS"): a product or brand name compounded into a longer one names it. Only for
+ * names, capitalised in the question: a common word's prefix ("walk" in "walkthrough") is chance.
+ */
+function namedCompounds(
+  profile: QuestionProfile,
+  statistics: TermStatistics,
+  retrieved: Iterable<Set<string>>,
+): Map<string, Set<string>> {
+  const unknown = profile.names.filter(
+    (name) =>
+      (statistics.frequency.get(name) ?? 0) === 0 &&
+      name.length >= MIN_COMPOUNDED_NAME &&
+      !/\d/.test(name),
+  );
+  const compounds = new Map<string, Set<string>>();
+  if (unknown.length === 0) return compounds;
+  for (const terms of retrieved) {
+    for (const term of terms) {
+      for (const name of unknown) {
+        if (term.length > name.length && term.startsWith(name)) {
+          const found = compounds.get(name) ?? new Set<string>();
+          found.add(term);
+          compounds.set(name, found);
+        }
+      }
+    }
+  }
+  return compounds;
+}
+
+/** Adds each name to terms holding a word compounded from it (see `namedCompounds`). */
+function holdNamedCompounds(terms: Set<string>, compounds: ReadonlyMap<string, Set<string>>): void {
+  for (const [name, words] of compounds) {
+    for (const word of words) {
+      if (terms.has(word)) {
+        terms.add(name);
+        break;
+      }
+    }
+  }
+}
+
+/** Negated auxiliaries written as contractions ("won't", "hasn't", "didn’t"). */
+function negations(question: string): string[] {
+  return question.match(/\b\p{L}+n['’]t\b/giu) ?? [];
 }
 
 /** Sums of money written in the question ("$2,000", "€12.50"). */

@@ -138,6 +138,22 @@ describe("extractiveAnswer", () => {
     expect(named.abstained).toBe(true);
   });
 
+  it("finds a name the documents write only inside a longer word (Mac in macOS)", () => {
+    const updates = chunk(
+      "security.md",
+      "Security > Laptops",
+      50,
+      "macOS security updates are installed within 14 days of release.",
+    );
+    const question = "How quickly do I have to install Mac security patches?";
+    const draft = extractiveAnswer(question, [updates], { statistics: statistics() });
+    expect(draft.abstained).toBe(false);
+    expect(draft.answer).toContain("within 14 days");
+    // A name the documents do not hold, even inside a word, is still missing.
+    const linux = "How quickly do I have to install Linux security patches?";
+    expect(extractiveAnswer(linux, [updates], { statistics: statistics() }).abstained).toBe(true);
+  });
+
   it("does not require hyphenated or CamelCase words as names", () => {
     const draft = extractiveAnswer(
       "Is there a wrap-up at the end of the MacBook return process?",
@@ -455,6 +471,58 @@ describe("extractiveAnswer: the subject and the reply", () => {
     expect(extractiveAnswer(question, [offers], { evidence }).abstained).toBe(true);
   });
 
+  it("reads a number with a letter stuck to it as the documents write it (401k for 401(k))", () => {
+    // The documents write "401(k)", counted as "401" and "k"; "401k" itself is in none of them.
+    // `ask` counts the words the search looks for (`fullTextQuery`), the parts of "401k" among them.
+    const question = "How does the 401k match work?";
+    const counted = textTermStatistics([
+      `${benefits.heading}\n${benefits.text}`,
+      ...others,
+      "Giving > Charity: Fernhill will match donations to registered charities.",
+      "Remote work: everyone can work from home two days a week.",
+    ]);
+    const evidence = retrievalEvidence(question, [benefits], counted);
+    expect(evidence.unmentionedSubject).toBeUndefined();
+    expect(evidence.question.terms).toContain("401");
+    const draft = extractiveAnswer(question, [benefits], { evidence });
+    expect(draft.abstained).toBe(false);
+    expect(draft.answer).toContain("matching contributions vest");
+  });
+
+  it("abstains when no passage names the whole thing a yes/no question asks about", () => {
+    // "stock" is a word of the documents ("a stocked kitchen"), so the subject is not unmentioned,
+    // but the passage read speaks of investment options, not of stock options.
+    const kitchen = "Offices > Food: both offices have a stocked kitchen.";
+    const collection = textTermStatistics([
+      `${benefits.heading}\n${benefits.text}`,
+      ...others,
+      kitchen,
+    ]);
+    const question = "Do all employees get stock options?";
+    const evidence = retrievalEvidence(question, [benefits], collection);
+    expect(evidence.unmentionedSubject).toBeUndefined();
+    expect(evidence.missingThing).toBe("stock");
+    expect(extractiveAnswer(question, [benefits], { evidence }).abstained).toBe(true);
+    // A model reading the passages tells a synonym from another thing: no reason to skip the call.
+    expect(isTooWeak(evidence, DEFAULT_MODEL_EVIDENCE_THRESHOLD)).toBe(false);
+    // The passage that names the thing answers.
+    const grants = chunk(
+      "equity.md",
+      "Benefits > Equity",
+      9,
+      "All employees get stock options when they join, vesting over four years.",
+    );
+    const named = textTermStatistics([
+      `${benefits.heading}\n${benefits.text}`,
+      `${grants.heading}\n${grants.text}`,
+      ...others,
+      kitchen,
+    ]);
+    const draft = extractiveAnswer(question, [benefits, grants], { statistics: named });
+    expect(draft.abstained).toBe(false);
+    expect(draft.citations[0]?.source).toBe("equity.md");
+  });
+
   it("answers when every word of the subject is one the documents use", () => {
     const draft = extractiveAnswer("When do matching contributions vest?", [benefits], {
       statistics: stats,
@@ -489,6 +557,15 @@ describe("extractiveAnswer: the subject and the reply", () => {
       receipts,
     ]);
     expect(draft.answer).toContain("over $25");
+  });
+
+  it("does not count what is left of a negated auxiliary as a word (won't, hasn't)", () => {
+    const question =
+      "Daycare won't take my son and the nanny hasn't called. Can I take a paid day?";
+    const evidence = retrievalEvidence(question, [HANDBOOK.leave]);
+    expect(evidence.question.terms).not.toContain("won");
+    expect(evidence.question.terms).not.toContain("hasn");
+    expect(evidence.question.terms).toContain("paid");
   });
 
   it("does not count a stated sum's digits as words the answer must share", () => {
@@ -609,5 +686,60 @@ describe("the search's pick beside the answerer's", () => {
       options: { overruledCoverage: 0 },
     });
     expect(single.citations.map((citation) => citation.source)).toEqual(["parental-leave.md"]);
+  });
+});
+
+describe("the value asked for, from another section of the same page", () => {
+  const hiring = chunk(
+    "hiring.md",
+    "Hiring",
+    10,
+    [
+      "## The loop",
+      "",
+      "| Stage | Length |",
+      "| --- | --- |",
+      "| Recruiter call | 30 minutes |",
+      "| Skills interview, with the pairing exercise | 90 minutes |",
+      "",
+      "### Pairing exercise",
+      "",
+      "The pairing exercise repository is acme/interview-kata. Candidates pair on it with an engineer.",
+    ].join("\n"),
+  );
+  const question = "How much time should a candidate set aside for the pairing exercise?";
+
+  it("quotes the section that states a duration when the answering one states none", () => {
+    const draft = extractiveAnswer(question, [hiring]);
+    expect(draft.abstained).toBe(false);
+    expect(draft.citations[0]?.heading).toBe("Hiring > The loop > Pairing exercise");
+    expect(draft.answer).toContain("90 minutes");
+    expect(draft.citations.every((citation) => citation.source === "hiring.md")).toBe(true);
+  });
+
+  it("quotes only the answering section when told not to look further", () => {
+    const draft = extractiveAnswer(question, [hiring], { options: { siblingCoverage: 0 } });
+    expect(draft.answer).not.toContain("90 minutes");
+  });
+});
+
+describe("the sentence after the best one", () => {
+  const repairs = chunk(
+    "equipment.md",
+    "Equipment > Repairs",
+    30,
+    "Do not take a company laptop to a third-party repair shop. Open a ticket with IT, who send a replacement device within 3 working days. Keep the box it came in.",
+  );
+  const question = "The screen on my laptop cracked. Can I take it to a repair shop?";
+
+  it("is quoted with it: the best one restates the case, the next says what follows", () => {
+    const draft = extractiveAnswer(question, [repairs]);
+    expect(draft.answer).toContain("Do not take a company laptop");
+    expect(draft.answer).toContain("within 3 working days");
+  });
+
+  it("is left out when told so", () => {
+    const draft = extractiveAnswer(question, [repairs], { options: { quoteNext: false } });
+    expect(draft.answer).not.toContain("within 3 working days");
   });
 });

@@ -10,7 +10,7 @@ const JOINED = /[\p{L}\p{N}]+(?:[./\\]+[\p{L}\p{N}]+)+/gu;
 // A number with one letter stuck to it, as users type what documents write with the letter in
 // parentheses ("401k" for "401(k)", "403b"): Postgres keeps the typed token whole and indexes
 // the written one as the number and the letter, so the typed form would match neither.
-const LETTERED_NUMBER = /\b(\d+)(\p{L})\b/gu;
+export const LETTERED_NUMBER = /\b(\d+)(\p{L})\b/gu;
 
 /**
  * The question with each joined identifier's parts appended ("ml.eia1.xlarge" adds "ml eia1
