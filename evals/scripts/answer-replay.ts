@@ -104,30 +104,32 @@ async function replay(files: string[], verbose: boolean, explain: Set<string>) {
       const found = present(values);
       return found.length === 0 ? "-" : mean(found).toFixed(3);
     };
+    // As `lore eval` scores a recall: 0 for a refusal, none for a question without facts.
+    type Scorer = ((answer: string) => number) | undefined;
+    const recall = (scorer: (question: GoldenQuestion) => Scorer) =>
+      rate(
+        answerable.map(({ question, draft }) => {
+          const score = scorer(question);
+          return score === undefined ? null : draft.abstained ? 0 : score(draft.answer);
+        }),
+      );
     const metrics = {
       "answered from source": rate(answerable.map((row) => (row.right ? 1 : 0))),
       "false refusals": rate(answerable.map((row) => (row.draft.abstained ? 1 : 0))),
       "refusals on unanswerable": rate(
         rows.filter((row) => !row.question.answerable).map((row) => (row.draft.abstained ? 1 : 0)),
       ),
-      "key facts": rate(
-        answerable.map(({ question, draft }) =>
-          question.keyFacts.length === 0
-            ? null
-            : draft.abstained
-              ? 0
-              : keyFactRecall(draft.answer, question.keyFacts),
-        ),
+      "key facts": recall((question) =>
+        question.keyFacts.length === 0
+          ? undefined
+          : (answer) => keyFactRecall(answer, question.keyFacts),
       ),
-      "token recall": rate(
-        answerable.map(({ question, draft }) =>
-          question.referenceAnswer === undefined
-            ? null
-            : draft.abstained
-              ? 0
-              : answerTokenRecall(draft.answer, question.referenceAnswer),
-        ),
-      ),
+      "token recall": recall((question) => {
+        const reference = question.referenceAnswer;
+        return reference === undefined
+          ? undefined
+          : (answer) => answerTokenRecall(answer, reference);
+      }),
       "citation precision": rate(
         answerable.map(({ question, cited }) =>
           cited.length === 0

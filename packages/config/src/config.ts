@@ -209,11 +209,11 @@ export interface Config {
   requestTimeoutMs: number;
   /** How long a conversation lives after its last message; unset: DEFAULT_CONVERSATION_TTL_MS (24 h). */
   conversationTtlMs?: number;
-  /** hnsw.ef_search of every database session; unset: the measured default in @lore/db. */
+  /** hnsw.ef_search of every search; unset: chosen per search by the index's size (chooseEfSearch in @lore/db). */
   hnswEfSearch?: number;
   /** Hot queries as named prepared statements (server mode); off behind an old PgBouncer. */
   databasePreparedStatements: boolean;
-  /** How HNSW indexes are built; unset values: DEFAULT_VECTOR_INDEX in @lore/db. */
+  /** How HNSW indexes are built; unset: m and efConstruction by the vectors built over (chooseHnswParameters), the rest DEFAULT_VECTOR_INDEX in @lore/db. */
   vectorIndex: {
     m?: number;
     efConstruction?: number;

@@ -17,7 +17,8 @@ export type ChunkRow = Omit<typeof chunks.$inferInsert, "search" | "heading" | "
   embedding: readonly number[] | Float32Array;
   /**
    * The full-text vector in tsvector's binary form, computed ahead (fullTextVectors): the COPY
-   * passes it through. Without it the database computes it in the write (searchVectorSql).
+   * passes it through. Without it the write computes it: the INSERTs by searchVectorSql, a
+   * COPY row (sent as NULL) by the chunks_search trigger.
    */
   search?: Uint8Array;
 };

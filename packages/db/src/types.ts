@@ -56,7 +56,10 @@ export interface Database {
 }
 
 export interface SessionSettings {
-  /** `hnsw.ef_search` (LORE_HNSW_EF_SEARCH): higher finds more true neighbours, slower. */
+  /**
+   * `hnsw.ef_search` (LORE_HNSW_EF_SEARCH) of every search: higher finds more true neighbours,
+   * slower. Unset, each search sets the value its index's size calls for (searchEfSearch).
+   */
   hnswEfSearch?: number;
   /**
    * Hot statements as named prepared statements (LORE_DB_PREPARED_STATEMENTS, default on);
