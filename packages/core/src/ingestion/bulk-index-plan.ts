@@ -7,7 +7,9 @@ import {
   ensureFullTextIndex,
   ensureVectorIndex,
   type LoreDb,
+  outgrownVectorIndex,
   queryRows,
+  rebuildVectorIndex,
 } from "@lore/db";
 import { sql } from "drizzle-orm";
 import type { Collection } from "../collections/collections";
@@ -29,6 +31,7 @@ export class BulkIndexPlan {
   private decided = false;
   private deferred = false;
   private fullTextDeferred = false;
+  private rebuildChecked = false;
 
   constructor(
     private readonly context: LoreContext,
@@ -83,6 +86,22 @@ export class BulkIndexPlan {
     if (failure) throw failure.reason;
     // A bulk load's planner statistics, now rather than at autovacuum's next round.
     if (builds.length > 0) await analyzeChunks(this.context.db);
+    else if (this.decided) await this.rebuildIfOutgrown();
+  }
+
+  /**
+   * An index grown by ingests too small to rebuild it keeps the graph it was built with, which
+   * loses recall as its vectors multiply (docs/scaling.md): once they call for a denser graph, the
+   * ingest that wrote the last of them builds that, beside the index that keeps serving searches.
+   */
+  private async rebuildIfOutgrown(): Promise<void> {
+    if (this.rebuildChecked) return;
+    this.rebuildChecked = true;
+    const { db, vectorIndex } = this.context;
+    const dimensions = this.collection.embeddingDimensions;
+    if (await outgrownVectorIndex(db, dimensions, vectorIndex)) {
+      await rebuildVectorIndex(db, dimensions, vectorIndex);
+    }
   }
 }
 

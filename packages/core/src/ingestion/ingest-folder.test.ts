@@ -1,7 +1,13 @@
 import { appendFile, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { type Database, queryRows } from "@lore/db";
+import {
+  type Database,
+  dropVectorIndex,
+  ensureVectorIndex,
+  queryRows,
+  vectorIndexParameters,
+} from "@lore/db";
 import { createTestDatabase } from "@lore/db/testing";
 import {
   createLocalEmbedder,
@@ -173,9 +179,10 @@ describe("embedding and writing in batches", () => {
     expect(new Set(texts).size).toBe(texts.length);
     expect(summary.textsEmbedded).toBe(texts.length);
     expect(summary.chunks.added).toBeGreaterThan(texts.length);
-    // Where the time went: every stage that ran took some; no bulk index work for 6 files.
-    expect(summary.stages).toMatchObject({ index: 0, sync: 0 });
-    for (const stage of ["list", "read", "embed", "write"] as const) {
+    // Where the time went: every stage that ran took some (the index stage only checks that the
+    // index still fits: no bulk build for 6 files); no sync.
+    expect(summary.stages).toMatchObject({ sync: 0 });
+    for (const stage of ["list", "read", "embed", "write", "index"] as const) {
       expect(summary.stages?.[stage]).toBeGreaterThanOrEqual(0);
     }
     expect(summary.stages?.write).toBeGreaterThan(0);
@@ -261,6 +268,36 @@ describe("bulk loads and the HNSW index", () => {
     await ingestFolder(context64, many, { collection: "bulk-large", bulkIndexMinChunks: 1 });
     expect(await indexOid()).toBe(rebuilt);
     await rm(many, { recursive: true, force: true });
+  });
+
+  it("rebuilds an index whose graph its vectors have outgrown, after the ingest that wrote them", async () => {
+    // A dimension no other test uses, its index built sparser than its vectors call for, as one
+    // grown by small ingests past LARGE_HNSW_MIN_ROWS keeps the graph it was first built with.
+    const embedder40 = createLocalEmbedder({ dimensions: 40 });
+    const context40: LoreContext = { db: database.db, embedder: embedder40 };
+    await ingestFolder(context40, folder, { collection: "outgrown" });
+    await dropVectorIndex(database.db, 40);
+    await ensureVectorIndex(database.db, 40, { m: 8, efConstruction: 32 });
+    const sparse = await indexOid(40);
+    expect(await vectorIndexParameters(database.db, 40)).toEqual({ m: 8, efConstruction: 32 });
+
+    // Nothing written (an unchanged re-sync): left as it is.
+    await ingestFolder(context40, folder, { collection: "outgrown", sync: true });
+    expect(await indexOid(40)).toBe(sparse);
+
+    // A small change: the ingest that wrote it builds the graph the vectors call for.
+    const notes = await mkdtemp(path.join(tmpdir(), "lore-outgrown-"));
+    await writeFile(path.join(notes, "late.md"), "# Late\n\nOne more short note.\n");
+    await ingestFolder(context40, notes, { collection: "outgrown" });
+    expect(await vectorIndexParameters(database.db, 40)).toEqual({ m: 16, efConstruction: 64 });
+    const rebuilt = await indexOid(40);
+    expect(rebuilt).not.toBe(sparse);
+
+    // It fits now: the next small ingest leaves it.
+    await writeFile(path.join(notes, "later.md"), "# Later\n\nAnd another.\n");
+    await ingestFolder(context40, notes, { collection: "outgrown" });
+    expect(await indexOid(40)).toBe(rebuilt);
+    await rm(notes, { recursive: true, force: true });
   });
 
   it("rebuilds the index when a bulk load fails, and the next ingest restores one a crash left dropped", async () => {
