@@ -61,7 +61,7 @@ const QUESTION_TYPES: readonly [AnswerType, RegExp][] = [
   ["time", /^(?:[^?]*[.!]\s+)?when (?:is|are|do|does|did|will|should|can|was|were)\b/i],
   [
     "money",
-    /\b(?:price|prices|pricing|priced|cost|costs|charge|charged|charges|fee|fees|stipend|salary|salaries|wages?|bonus|per[- ]diem)\b|\b(?:what|which)(?:'s| is| are| was)?\s+(?:the\s+)?(?:\w+\s+)?pay\b(?!\s*(?:day|date|slip|period|cycle|run|roll))|\bhow much\b[^?]*\b(?:pay|paid|spend|earn|reimburs\w*|charge|get)\b/i,
+    /\b(?:price|prices|pricing|priced|cost|costs|charge|charged|charges|fee|fees|stipend|salary|salaries|bonus|per[- ]diem)\b|\bhow much\b[^?]*\b(?:pay|paid|spend|earn|reimburs\w*|charge|get)\b/i,
   ],
   ["count", /\bhow many\b|\b(?:number|count) of\b/i],
   [
@@ -92,10 +92,6 @@ export function questionFormWords(question: string): string[] {
 }
 
 const OPENING_WORD = /^(?:[^?]*[.!]\s+)?(where|who|whom|whose)\b/i;
-// "What day of the month …", "At what point …", "What time should I …": the opening phrase asks for
-// a time whatever the rest names ("What day do we get our salary?" is no question about a sum).
-const OPENING_TIME =
-  /^(?:[^?]*[.!]\s+)?(?:(?:at|on|by|from|until|in)\s+)?(?:what|which)\s+(?:day|date|time|month|year|hour|point|stage|moment|weekday)s?\b/i;
 
 /** The type of value the question asks for, when its wording says. */
 export function answerType(question: string): AnswerType | undefined {
@@ -104,7 +100,6 @@ export function answerType(question: string): AnswerType | undefined {
   const opening = OPENING_WORD.exec(question)?.[1]?.toLowerCase();
   if (opening === "where") return "place";
   if (opening?.startsWith("who")) return "person";
-  if (OPENING_TIME.test(question)) return "time";
   return QUESTION_TYPES.find(([, pattern]) => pattern.test(question))?.[0];
 }
 
@@ -158,8 +153,6 @@ export const GENERIC_HEADS: ReadonlySet<string> = new Set(
     // kinds of value
     "number numbers name names type types kind kinds value values amount maximum minimum max min",
     "size limit count total price cost fee rate percentage version versions date dates day time",
-    // pay is a sum of money; "at what point" asks when
-    "pay salary wage wages compensation point stage moment",
     // measures: the answer states the measure, seldom its name
     "length duration period width height weight capacity speed frequency",
     // descriptive aspects: the answer describes them without naming them
