@@ -165,6 +165,9 @@ describe("questionSubject", () => {
       "phone",
       "allowance",
     ]);
+    // How much or which of it is not what it is: a section on "bilingual pay" answers this.
+    expect(existenceSubject("Is there any extra pay for speaking Spanish?")).toEqual(["pay"]);
+    expect(existenceSubject("Do we get additional leave for moving house?")).toEqual(["leave"]);
     // A when/how question asks about its subject, not whether it exists.
     expect(existenceSubject("When do my stock options vest?")).toEqual([]);
   });

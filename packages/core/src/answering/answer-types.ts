@@ -207,11 +207,26 @@ const SUBJECT_PATTERNS: readonly RegExp[] = [
   ),
 ];
 
+// Words that say how much or which of a thing, not what it is: "any extra pay" asks about pay,
+// and a section on "bilingual pay" answers it without the word "extra".
+const AMOUNT_MODIFIERS = new Set([
+  "extra",
+  "additional",
+  "more",
+  "other",
+  "special",
+  "separate",
+  "kind",
+  "sort",
+  "type",
+]);
+
 /** The words of the thing whose existence a yes/no question asks ("a dress code"), if it does. */
 export function existenceSubject(question: string): string[] {
   for (const pattern of EXISTENCE_PATTERNS) {
     const phrase = pattern.exec(question)?.[1];
-    if (phrase) return phrase.split(/\s+/);
+    if (phrase)
+      return phrase.split(/\s+/).filter((word) => !AMOUNT_MODIFIERS.has(word.toLowerCase()));
   }
   return [];
 }
