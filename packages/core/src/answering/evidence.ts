@@ -66,6 +66,15 @@ export interface QuestionProfile {
    * options_?"), those the collection uses: only a passage naming all of them can say yes or no.
    */
   thing?: string[];
+  /** Acronyms of three letters or more the question writes ("PTO"), see `holdSpelledAcronyms`. */
+  acronyms: Acronym[];
+}
+
+export interface Acronym {
+  /** Its letters, lower case ("pto"). */
+  letters: string;
+  /** Its term, as the question's other words are matched. */
+  term: string;
 }
 
 export interface Evidence {
@@ -236,6 +245,7 @@ export function retrievalEvidence(
     chunkPassages(chunk, rank).map((passage) => {
       holdNamedCompounds(passage.terms, named);
       holdNamedCompounds(passage.headingTerms, named);
+      holdSpelledAcronyms(passage, profile.acronyms);
       let covered = 0;
       for (const [term, weight] of profile.weights) if (passage.terms.has(term)) covered += weight;
       let titled = 0;
@@ -378,7 +388,14 @@ function questionProfile(asked: string, statistics: TermStatistics): QuestionPro
     ...(known ? { focus } : {}),
     ...(unmentioned ? { unmentioned } : {}),
     ...(thing.length > 0 ? { thing } : {}),
+    acronyms: questionAcronyms(question),
   };
+}
+
+function questionAcronyms(question: string): Acronym[] {
+  return (question.match(/\b\p{Lu}{3,6}\b/gu) ?? []).flatMap((word) =>
+    matchTerms(word).map((term) => ({ letters: word.toLowerCase(), term })),
+  );
 }
 
 /**
@@ -476,6 +493,30 @@ function holdNamedCompounds(terms: Set<string>, compounds: ReadonlyMap<string, S
       }
     }
   }
+}
+
+/**
+ * Adds each acronym of the question to a passage that spells it out, its words' initials in a
+ * row ("Paid time off" for "PTO"): documents define an acronym once and then head or write
+ * sections with either form, and the section that spells it out is as much about it.
+ */
+function holdSpelledAcronyms(passage: Passage, acronyms: readonly Acronym[]): void {
+  if (acronyms.length === 0) return;
+  const heading = initials(`${passage.chunk.title}\n${passage.heading}`);
+  const text = initials(passage.units.map((unit) => unit.text).join("\n"));
+  for (const { letters, term } of acronyms) {
+    if (heading.includes(letters)) passage.headingTerms.add(term);
+    if (heading.includes(letters) || text.includes(letters)) passage.terms.add(term);
+  }
+}
+
+/** The first letters of a text's words, a space where a line or sentence ends. */
+function initials(text: string): string {
+  return text
+    .toLowerCase()
+    .split(/[\n.!?;:]+/)
+    .map((part) => (part.match(/\p{L}+/gu) ?? []).map((word) => word[0]).join(""))
+    .join(" ");
 }
 
 /** Negated auxiliaries written as contractions ("won't", "hasn't", "didn’t"). */

@@ -42,6 +42,26 @@ const PACKED = chunk(
 );
 
 describe("extractiveAnswer", () => {
+  it("reads a heading that spells out the question's acronym as naming it", () => {
+    // "Requesting PTO" names the acronym; "Paid time off" spells it out and states the number.
+    const allowance = chunk(
+      "leave.md",
+      "Holidays and Leave > Paid time off",
+      5,
+      "## Paid time off\n\nFull-time employees get 25 days of PTO per calendar year.",
+    );
+    const requesting = chunk(
+      "leave.md",
+      "Holidays and Leave > Paid time off > Requesting PTO",
+      9,
+      "### Requesting PTO\n\nRequest PTO in BambooHR.\n\n| Absence | Notice |\n| --- | --- |\n| 1 to 2 days | 2 days |",
+    );
+    const draft = extractiveAnswer("How many PTO days do I get?", [allowance, requesting]);
+    expect(draft.abstained).toBe(false);
+    expect(draft.answer).toContain("25 days of PTO per calendar year");
+    expect(draft.citations[0]).toMatchObject({ startLine: 7 });
+  });
+
   it("quotes a packed chunk's sentence with its own line and section", () => {
     const draft = extractiveAnswer("When does a canary rollout abort?", [PACKED]);
     expect(draft.abstained).toBe(false);
