@@ -16,9 +16,14 @@ const sessions = new WeakMap<object, HnswSession>();
 /** The value each connection (a pg client, or the PGlite instance) holds now. */
 const currentEfSearch = new WeakMap<object, number>();
 
+/** The driver client (pg pool or PGlite instance) under a drizzle handle; none for a transaction. */
+export function driverClientOf(db: object): object | undefined {
+  return (db as { $client?: object }).$client;
+}
+
 /** The session state of a handle openDatabase opened; undefined for others (a transaction). */
 export function hnswSession(db: object): HnswSession | undefined {
-  const driverClient = (db as { $client?: object }).$client;
+  const driverClient = driverClientOf(db);
   return driverClient ? sessions.get(driverClient) : undefined;
 }
 

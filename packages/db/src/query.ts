@@ -2,7 +2,7 @@
 import { createHash } from "node:crypto";
 import { type SQL, sql } from "drizzle-orm";
 import { PgDialect } from "drizzle-orm/pg-core";
-import { useEfSearch } from "./hnsw-session";
+import { driverClientOf, useEfSearch } from "./hnsw-session";
 import { postgresPool, preparesStatements } from "./postgres-pool";
 import type { LoreDb, LoreTransaction } from "./types";
 
@@ -31,7 +31,7 @@ export async function queryRowsPrepared<Row>(
   const pool = postgresPool(db);
   const { efSearch } = options;
   if (!pool) {
-    const driverClient = (db as { $client?: object }).$client;
+    const driverClient = driverClientOf(db);
     if (efSearch !== undefined && driverClient) {
       await useEfSearch(driverClient, efSearch, (statement) => db.execute(sql.raw(statement)));
     }

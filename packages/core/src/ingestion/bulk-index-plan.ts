@@ -10,6 +10,7 @@ import {
   outgrownVectorIndex,
   queryRows,
   rebuildVectorIndex,
+  vectorRows,
 } from "@lore/db";
 import { sql } from "drizzle-orm";
 import type { Collection } from "../collections/collections";
@@ -54,7 +55,7 @@ export class BulkIndexPlan {
       this.fullTextDeferred = true;
     }
     const dimensions = this.collection.embeddingDimensions;
-    if ((await indexedVectors(db, dimensions, expected)) > expected) return;
+    if ((await vectorRows(db, dimensions)) > expected) return;
     await dropVectorIndex(db, dimensions);
     this.deferred = true;
   }
@@ -115,17 +116,6 @@ async function storedChunks(db: LoreDb, cap: number): Promise<number> {
   const [row] = await queryRows<{ total: number }>(
     db,
     sql`SELECT count(*)::int AS total FROM (SELECT 1 FROM chunks LIMIT ${cap + 1}) capped`,
-  );
-  return row?.total ?? 0;
-}
-
-/** Chunks stored with this embedding dimension, counted up to `cap` + 1 (enough to compare). */
-async function indexedVectors(db: LoreDb, dimensions: number, cap: number): Promise<number> {
-  const [row] = await queryRows<{ total: number }>(
-    db,
-    sql`SELECT count(*)::int AS total FROM (
-      SELECT 1 FROM chunks c JOIN collections k ON k.id = c.collection_id
-      WHERE k.embedding_dimensions = ${dimensions} LIMIT ${cap + 1}) capped`,
   );
   return row?.total ?? 0;
 }
