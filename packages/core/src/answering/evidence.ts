@@ -219,7 +219,7 @@ export function retrievalEvidence(
       ? statistics
       : textTermStatistics(chunks.map((chunk) => chunkText(chunk)));
   const profile = questionProfile(question, stats);
-  const similarity = Math.max(0, ...chunks.map((chunk) => chunk.similarity ?? 0));
+  const similarity = Math.max(0, ...chunks.map((chunk) => chunk.similarity));
   const totalWeight = [...profile.weights.values()].reduce((sum, weight) => sum + weight, 0);
   if (totalWeight === 0 || chunks.length === 0) {
     return {
@@ -309,7 +309,7 @@ export function retrievalEvidence(
   focused.sort((left, right) => value(right) - value(left));
   const best = focused[0];
   const nearest = chunks.reduce<RetrievedChunk | undefined>(
-    (found, chunk) => ((chunk.similarity ?? -1) > (found?.similarity ?? -1) ? chunk : found),
+    (found, chunk) => (chunk.similarity > (found?.similarity ?? -1) ? chunk : found),
     undefined,
   );
   const agreement =

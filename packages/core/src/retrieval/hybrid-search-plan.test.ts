@@ -189,14 +189,34 @@ describe.skipIf(!realPostgresUrl())(realPostgresSuite("hybrid search plans"), ()
       },
     );
 
+    it("without vector candidates (vector weight 0) never starts the HNSW scan", async () => {
+      const [vector] = await embedder.embed(["How do I roll back a deploy?"]);
+      if (!collection) throw new Error("no collection");
+      const query = hybridSearchQuery(collection, "How do I roll back a deploy?", vector ?? [], {
+        topK: 10,
+        vectorWeight: 0,
+        vectorCandidates: 0,
+      });
+      const [row] = await queryRows<{ "QUERY PLAN": [{ Plan: PlanNode }] }>(
+        database.database.db,
+        sql`EXPLAIN (ANALYZE, FORMAT JSON) ${query}`,
+      );
+      const plan = row?.["QUERY PLAN"][0].Plan;
+      const scans = (plan ? [...nodes(plan)] : []).filter(
+        (node) => node["Index Name"] === `chunks_embedding_hnsw_${DIMENSIONS}`,
+      );
+      expect(scans.every((node) => (node["Actual Loops"] ?? 0) === 0)).toBe(true);
+      expectBoundedTextScoring(plan, false);
+    });
+
     it("runs hybridSearch as one prepared statement that returns what the plain one does", async () => {
       if (!collection) throw new Error("no collection");
       const question = "How do I roll back a deploy?";
       const [vector] = await embedder.embed([question]);
-      // The vector half still runs, weighted 0: its approximate (HNSW) scan may walk differently
-      // under a custom and a generic plan, and a vector rank that moved would reorder the fused
-      // list. Weighted 0 the order is the full-text ranking's, which is exact, so it must come
-      // back the same from either statement; rows only the vector half found are only counted.
+      // The vector half weighted 0: its approximate (HNSW) scan may walk differently under a
+      // custom and a generic plan, and a vector rank that moved would reorder the fused list.
+      // Weighted 0 the order is the full-text ranking's, which is exact, so it must come back
+      // the same from either statement; rows only the vector half found are only counted.
       const options = { topK: 10, filters: { pathPrefix: "dir1/" }, vectorWeight: 0 };
       const plain = await queryRows<{ chunkId: string; textRank: number | null }>(
         database.database.db,

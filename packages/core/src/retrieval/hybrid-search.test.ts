@@ -8,7 +8,7 @@ import { type Collection, requireCollection } from "../collections/collections";
 import { ingestFolder } from "../ingestion/ingest-folder";
 import { putDocument } from "../ingestion/put-document";
 import { SAMPLE_DOCS_DIR } from "../sample-docs";
-import { hybridSearch, TEXT_RESCORE_PER_CANDIDATE } from "./hybrid-search";
+import { hybridSearch, hybridSearchQuery, TEXT_RESCORE_PER_CANDIDATE } from "./hybrid-search";
 import { DEFAULT_RETRIEVAL } from "./retrieval-settings";
 import type { SearchFilters } from "./schemas";
 
@@ -174,15 +174,42 @@ describe("hybrid search's fusion weights", () => {
     expect(matched.map((result) => result.textRank)).toEqual(matched.map((_, index) => index + 1));
     const rest = results.slice(matched.length);
     expect(rest.length).toBeGreaterThan(0);
-    const similarities = rest.map((result) => result.similarity ?? Number.NaN);
+    const similarities = rest.map((result) => result.similarity);
     expect(similarities).toEqual([...similarities].sort((left, right) => right - left));
+  });
+
+  it("at vector weight 0 return what the search with its vector scan returns, when the full-text matches fill the page", async () => {
+    const question = "How do I roll back a deploy?";
+    const [vector] = await embedder.embed([question]);
+    const options = { topK: 8, vectorWeight: 0, textWeight: 1 };
+    const results = await hybridSearch(
+      { db: database.db },
+      collection,
+      question,
+      vector ?? [],
+      options,
+    );
+    expect(results).toHaveLength(8);
+    expect(results.every((result) => result.textRank !== null)).toBe(true);
+    // The statement with the vector scan, which a page of fewer full-text matches falls back to.
+    const scanned = await queryRows<{ chunkId: string; similarity: number; score: number }>(
+      database.db,
+      hybridSearchQuery(collection, question, vector ?? [], options),
+    );
+    expect(
+      results.map(({ chunkId, similarity, score }) => ({ chunkId, similarity, score })),
+    ).toEqual(scanned.map(({ chunkId, similarity, score }) => ({ chunkId, similarity, score })));
+    // Every chunk's similarity is computed, the vector half's candidates or not.
+    expect(results.every((result) => result.similarity > 0)).toBe(true);
   });
 
   it("at text weight 0 order by similarity alone", async () => {
     const results = await searchWith({ vectorWeight: 1, textWeight: 0 });
-    const similar = results.filter((result) => result.similarity !== null);
+    // The vector candidates score; full-text matches beyond them would follow at 0.
+    const similar = results.filter((result) => result.score > 0);
+    expect(similar.length).toBeGreaterThan(0);
     expect(results.slice(0, similar.length)).toEqual(similar);
-    const similarities = similar.map((result) => result.similarity ?? Number.NaN);
+    const similarities = similar.map((result) => result.similarity);
     expect(similarities).toEqual([...similarities].sort((left, right) => right - left));
   });
 });

@@ -19,7 +19,7 @@ export const DEFAULT_RETRIEVAL: RetrievalSettings = {
  * (evals/README.md), any vector weight from 0.02 to 1 lowered nDCG@10 on the paraphrased golden
  * set and gained at most 0.01 elsewhere, and a public BEIR corpus loses 0.05 at the old weights:
  * so its ranking only adds, after every BM25 match, the chunks that share no word with the query.
- * It still runs, so each chunk's similarity is there for the abstention evidence.
+ * It runs only when the full-text matches do not fill the page (see `hybridSearch`).
  */
 export const LOCAL_EMBEDDER_RETRIEVAL: RetrievalSettings = {
   ...DEFAULT_RETRIEVAL,
