@@ -112,12 +112,13 @@ export function evidenceUnits(chunkText: string, firstLine: number): EvidenceUni
   return units.filter((unit) => /[\p{L}\p{N}]/u.test(unit.text));
 }
 
+/** A row's cells; a pipe escaped inside a cell ("Safety \| HSE") is the cell's text. */
 function cells(row: string): string[] {
   return row
     .trim()
-    .replace(/^\||\|$/g, "")
-    .split("|")
-    .map((cell) => stripInlineMarkdown(cell.trim()));
+    .replace(/^\||(?<!\\)\|$/g, "")
+    .split(/(?<!\\)\|/)
+    .map((cell) => stripInlineMarkdown(cell.trim().replaceAll("\\|", "|")));
 }
 
 function tableRow(values: string[], header: string[] | undefined): string {

@@ -52,6 +52,25 @@ ${COOKIES}${SITE_FOOTER}</body></html>`;
     expect(markdown).toContain("Unpack the archive into /opt/fern.");
   });
 
+  it("keeps a table a table, its header above its rows", () => {
+    const { markdown } = htmlToMarkdown(`<main><h2>Deadlines</h2><table>
+<thead><tr><th>Step</th><th>Who</th><th>Deadline</th></tr></thead>
+<tbody><tr><td>Approve crew timesheets</td><td>Foreman</td><td>Monday 10:00 a.m.</td></tr>
+<tr><td>Final approval</td><td>Site Superintendent</td><td>Monday 2:00 p.m.</td></tr></tbody>
+</table></main>`);
+    expect(markdown).toBe(
+      [
+        "## Deadlines",
+        "",
+        "| Step | Who | Deadline |",
+        "| --- | --- | --- |",
+        "| Approve crew timesheets | Foreman | Monday 10:00 a.m. |",
+        "| Final approval | Site Superintendent | Monday 2:00 p.m. |",
+        "",
+      ].join("\n"),
+    );
+  });
+
   it("converts a fragment without landmarks whole", () => {
     const { markdown } = htmlToMarkdown("<h2>Limits</h2><p>At most <b>5</b> projects.</p>");
     expect(markdown).toBe("## Limits\n\nAt most **5** projects.\n");

@@ -1,5 +1,6 @@
 // File formats Lore reads: which extensions, and how HTML becomes text with lines (PDFs: pdf-text.ts).
 import path from "node:path";
+import { tables } from "@joplin/turndown-plugin-gfm";
 import TurndownService from "turndown";
 
 /**
@@ -90,6 +91,9 @@ const turndown = new TurndownService({
   codeBlockStyle: "fenced",
   bulletListMarker: "-",
 });
+// Tables stay tables: a row is read as one unit, each value with its column's header ("Who:
+// Foreman; Deadline: Monday 10:00 a.m."), where cells as paragraphs lose which goes with which.
+turndown.use(tables);
 turndown.remove(["head", "title", "script", "style", "noscript", "template"]);
 turndown.addRule("pageChrome", { filter: isPageChrome, replacement: () => "" });
 
