@@ -39,6 +39,11 @@ describe("answerType", () => {
     ["How do I roll back a release?", "steps"],
     ["I pasted an API key into Slack. What do I do now?", "steps"],
     ["What are the benefits of the debugger?", undefined],
+    // A phone the question mentions is a device, not the number asked for.
+    ["Can I get paid for using my own cell instead of carrying a company phone?", undefined],
+    ["What's the phone line for the help desk?", "phone"],
+    // Warning, like notice, is given ahead of time: its amount is a duration.
+    ["How much warning do we get before an API version stops being supported?", "duration"],
   ])("%s → %s", (question, type) => {
     expect(answerType(question)).toBe(type);
   });
@@ -168,6 +173,8 @@ describe("questionSubject", () => {
     // How much or which of it is not what it is: a section on "bilingual pay" answers this.
     expect(existenceSubject("Is there any extra pay for speaking Spanish?")).toEqual(["pay"]);
     expect(existenceSubject("Do we get additional leave for moving house?")).toEqual(["leave"]);
+    // An indefinite pronoun names no thing: the pay asked about is in a section on show-up pay.
+    expect(existenceSubject("Do we get paid anything?")).toEqual(["paid"]);
     // A when/how question asks about its subject, not whether it exists.
     expect(existenceSubject("When do my stock options vest?")).toEqual([]);
   });

@@ -43,7 +43,7 @@ const QUESTION_TYPES: readonly [AnswerType, RegExp][] = [
   ],
   [
     "phone",
-    /\b(?:tele)?phone(?: number)?\b|\bfax(?: number)?\b|\bnumber (?:to|do i|should i) (?:call|dial)\b/i,
+    /\b(?:tele)?phone (?:number|line)s?\b|\bfax(?: number)?\b|\bnumber (?:to|do i|should i) (?:call|dial)\b/i,
   ],
   ["email", /\be-?mail address(?:es)?\b|\b(?:what|which)(?:'s| is| are)?(?: the| our)? e-?mail\b/i],
   ["url", /\b(?:url|web ?site|web address|web page|homepage|link to)\b/i],
@@ -53,7 +53,7 @@ const QUESTION_TYPES: readonly [AnswerType, RegExp][] = [
   ],
   [
     "duration",
-    /\bhow (?:long|soon|fast|quickly|early|late|often|frequently)\b|\bhow much (?:(?:paid|unpaid|advance|extra) )?(?:time|notice|leave|time off|lead time)\b|\bhow many (?:(?:business|working|calendar) )?(?:seconds|minutes|hours|days|nights|weeks|months|years)\b|\b(?:duration|retention period|timeout|time limit|deadline)\b/i,
+    /\bhow (?:long|soon|fast|quickly|early|late|often|frequently)\b|\bhow much (?:(?:paid|unpaid|advance|extra) )?(?:time|notice|warning|heads[- ]up|leave|time off|lead time)\b|\bhow many (?:(?:business|working|calendar) )?(?:seconds|minutes|hours|days|nights|weeks|months|years)\b|\b(?:duration|retention period|timeout|time limit|deadline)\b/i,
   ],
   // "what percentage of salary" asks for a share, not a sum of money.
   ["quantity", /\bpercent(?:age)?\b|\bratio\b|\bhow many times\b/i],
@@ -208,8 +208,12 @@ const SUBJECT_PATTERNS: readonly RegExp[] = [
 ];
 
 // Words that say how much or which of a thing, not what it is: "any extra pay" asks about pay,
-// and a section on "bilingual pay" answers it without the word "extra".
+// and a section on "bilingual pay" answers it without the word "extra". Nor is an indefinite
+// pronoun a thing ("Do we get paid anything?").
 const AMOUNT_MODIFIERS = new Set([
+  "anything",
+  "something",
+  "everything",
   "extra",
   "additional",
   "more",
