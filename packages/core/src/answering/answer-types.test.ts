@@ -28,7 +28,7 @@ describe("answerType", () => {
     ["How many approvals does a pull request need?", "count"],
     ["What is the maximum number of rows in a dataset?", "count"],
     // A percentage of a salary is a share, not a sum of money.
-    ["What percentage of salary is the annual bonus?", "quantity"],
+    ["What percentage of salary is the annual bonus?", "percent"],
     ["When is the fee charged?", "time"],
     ["What are the dates of the end-of-year code freeze?", "time"],
     ["Who approves a restore?", "person"],
@@ -96,6 +96,12 @@ describe("holdsAnswerType", () => {
     expect(holdsAnswerType("Ask your manager and the Finance team.", "duration")).toBe(false);
     expect(holdsAnswerType("Such as the ones in the catalogue.", "duration")).toBe(false);
     expect(holdsAnswerType("Use a c5d.12xlarge instance.", "duration")).toBe(false);
+  });
+
+  it("wants a percent sign or the word for a percentage, not any number", () => {
+    expect(holdsAnswerType("Each card payment costs 2.9% plus 30 cents.", "percent")).toBe(true);
+    expect(holdsAnswerType("A 15 percent discount applies.", "percent")).toBe(true);
+    expect(holdsAnswerType("50 requests per second per account.", "percent")).toBe(false);
   });
 
   it("finds an email address and a URL by their shape", () => {

@@ -1,7 +1,7 @@
 // What type of value a question asks for (a phone number, a price, a duration…) and whether a text holds one.
 
 /**
- * The value a question's wording asks for. The first five are "slots" with a shape of their own
+ * The value a question's wording asks for. The first six are "slots" with a shape of their own
  * (`STRICT_ANSWER_TYPES`): a passage without such a value cannot answer, whatever else it shares
  * with the question ("the phone number of the Dublin office" is not answered by its hours).
  */
@@ -11,6 +11,7 @@ export type AnswerType =
   | "url"
   | "money"
   | "version"
+  | "percent"
   | "duration"
   | "count"
   | "quantity"
@@ -26,6 +27,7 @@ export const STRICT_ANSWER_TYPES: ReadonlySet<AnswerType> = new Set([
   "url",
   "money",
   "version",
+  "percent",
 ]);
 
 const TIME_UNIT =
@@ -56,7 +58,8 @@ const QUESTION_TYPES: readonly [AnswerType, RegExp][] = [
     /\bhow (?:long|soon|fast|quickly|early|late|often|frequently)\b|\bhow much (?:(?:paid|unpaid|advance|extra) )?(?:time|notice|warning|heads[- ]up|leave|time off|lead time)\b|\bhow many (?:(?:business|working|calendar) )?(?:seconds|minutes|hours|days|nights|weeks|months|years)\b|\b(?:duration|retention period|timeout|time limit|deadline)\b/i,
   ],
   // "what percentage of salary" asks for a share, not a sum of money.
-  ["quantity", /\bpercent(?:age)?\b|\bratio\b|\bhow many times\b/i],
+  ["percent", /\bpercent(?:age)?\b/i],
+  ["quantity", /\bratio\b|\bhow many times\b/i],
   // "when is the fee charged" asks for a time, not the fee.
   ["time", /^(?:[^?]*[.!]\s+)?when (?:is|are|do|does|did|will|should|can|was|were)\b/i],
   [
@@ -125,6 +128,7 @@ const VALUE_SHAPES: Record<AnswerType, RegExp> = {
   ),
   count: DIGIT_OR_WORD_NUMBER,
   quantity: DIGIT_OR_WORD_NUMBER,
+  percent: /\d\s?%|\bper ?cent\b/i,
   // A clock time, a date, an ordinal day or a year, not any number ("a $600 stipend" is no time).
   time: /\b\d{1,2}[:.]\d{2}\b|\b\d{1,2}(?:st|nd|rd|th)\b|\b(?:19|20)\d{2}\b|\b\d{4}-\d{2}-\d{2}\b|\b\d+\s*(?:a\.?m\.?|p\.?m\.?)|\b(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|weekday|weekend|january|february|march|april|may|june|july|august|september|october|november|december|daily|weekly|monthly|quarterly|annually|yearly|every|each|before|after|until|within|during|morning|afternoon|evening|night|noon|midnight|today|tomorrow|immediately|end of|start of|first|last)\b/i,
   person:

@@ -414,7 +414,8 @@ function documentSpelling(question: string, statistics: TermStatistics): string 
  * A word of the question's subject phrase the collection never uses, when the phrase also holds a
  * word it does: the unknown word narrows a thing the documents name to a kind they never name
  * ("stock options", "dress code", "the GraphQL API"). A lone unknown subject ("When is payday?")
- * is as often the user's word for something the documents call otherwise.
+ * is as often the user's word for something the documents call otherwise, unless it is a product
+ * word ("a GraphQL version"): users rephrase common words, not product names.
  */
 function unmentionedSubject(question: string, statistics: TermStatistics): string | undefined {
   const subject = questionSubject(question)
@@ -422,6 +423,9 @@ function unmentionedSubject(question: string, statistics: TermStatistics): strin
     .filter((term) => !VALUE_WORDS.has(term));
   const frequency = (term: string) => statistics.frequency.get(term) ?? 0;
   const unknown = subject.filter((term) => frequency(term) === 0);
+  const products = new Set(mixedCaseTerms(question));
+  const product = unknown.find((term) => products.has(term));
+  if (product) return product;
   return unknown.length > 0 && subject.some((term) => frequency(term) > 0) ? unknown[0] : undefined;
 }
 

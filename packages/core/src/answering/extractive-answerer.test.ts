@@ -491,6 +491,50 @@ describe("extractiveAnswer: the subject and the reply", () => {
     expect(extractiveAnswer(question, [offers], { evidence }).abstained).toBe(true);
   });
 
+  it("abstains when the subject is a product the documents never name, even alone", () => {
+    // "version" names a kind of value; "GraphQL" is in no document, and users do not rephrase
+    // a product's name: a page on the REST API's versions does not answer.
+    const versions = chunk(
+      "versioning.md",
+      "API versioning > Current versions",
+      12,
+      "Version 2024-09-15 is the default for new accounts. Version 2024-03-01 is still supported.",
+    );
+    const collection = textTermStatistics([`${versions.heading}\n${versions.text}`, ...others]);
+    const question = "Do you have a GraphQL version of the API?";
+    const evidence = retrievalEvidence(question, [versions], collection);
+    expect(evidence.unmentionedSubject).toBe("graphql");
+    expect(extractiveAnswer(question, [versions], { evidence }).abstained).toBe(true);
+  });
+
+  it("abstains on a percentage when the passages hold numbers but none is a percentage", () => {
+    const limits = chunk(
+      "rate-limits.md",
+      "Rate limits > Default limits",
+      8,
+      "Card payments: 50 requests per second per account. File uploads: 10 requests per second.",
+    );
+    const fees = chunk(
+      "fees.md",
+      "Fees > Card payments",
+      3,
+      "Each successful card payment costs 2.9% plus 30 cents per transaction.",
+    );
+    const collection = textTermStatistics([
+      `${limits.heading}\n${limits.text}`,
+      `${fees.heading}\n${fees.text}`,
+      ...others,
+    ]);
+    const question = "What percentage do you take per card transaction?";
+    const evidence = retrievalEvidence(question, [limits], collection);
+    expect(evidence.missingValue).toBe("percent");
+    expect(extractiveAnswer(question, [limits], { evidence }).abstained).toBe(true);
+    // The passage that states one answers.
+    const answered = extractiveAnswer(question, [limits, fees], { statistics: collection });
+    expect(answered.abstained).toBe(false);
+    expect(answered.answer).toContain("2.9%");
+  });
+
   it("reads a number with a letter stuck to it as the documents write it (401k for 401(k))", () => {
     // The documents write "401(k)", counted as "401" and "k"; "401k" itself is in none of them.
     // `ask` counts the words the search looks for (`fullTextQuery`), the parts of "401k" among them.
