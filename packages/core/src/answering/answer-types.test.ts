@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { unescapeMarkdown } from "../ingestion/chunk-markdown";
 import {
   answerType,
   existenceSubject,
@@ -6,7 +7,6 @@ import {
   questionFocus,
   questionFormWords,
   questionSubject,
-  unescapeMarkdown,
 } from "./answer-types";
 
 describe("answerType", () => {

@@ -1,4 +1,5 @@
 // What type of value a question asks for (a phone number, a price, a duration…) and whether a text holds one.
+import { unescapeMarkdown } from "../ingestion/chunk-markdown";
 
 /**
  * The value a question's wording asks for. The first six are "slots" with a shape of their own
@@ -141,11 +142,6 @@ const VALUE_SHAPES: Record<AnswerType, RegExp> = {
 /** Whether the text holds a value of the type (any text does when no type is asked for). */
 export function holdsAnswerType(text: string, type: AnswerType | undefined): boolean {
   return type === undefined || VALUE_SHAPES[type].test(unescapeMarkdown(text));
-}
-
-/** Markdown's backslash escapes removed ("TLS 1\\.2" → "TLS 1.2"): the text as it reads. */
-export function unescapeMarkdown(text: string): string {
-  return text.replace(/\\([\\`*_{}[\]()#+\-.!|<>~$])/g, "$1");
 }
 
 // "What is the <focus> of …": the phrase between the question word and the first preposition or verb.

@@ -1,9 +1,10 @@
 // The no-LLM answerer: finds the passage that answers, quotes the sentences carrying what was asked, or abstains.
 import { matchTerms } from "@lore/providers";
 import type { Citation } from "../citations/schemas";
+import { unescapeMarkdown } from "../ingestion/chunk-markdown";
 import type { RetrievedChunk } from "../retrieval/hybrid-search";
 import { linkAt } from "../sources/link-url";
-import { holdsAnswerType, unescapeMarkdown } from "./answer-types";
+import { holdsAnswerType } from "./answer-types";
 import {
   type AnswerKind,
   DEFAULT_EVIDENCE_OPTIONS,

@@ -92,6 +92,14 @@ describe("chunkMarkdown", () => {
     expect(new Set(chunks.map((chunk) => chunk.contentHash)).size).toBe(chunks.length);
   });
 
+  it("reads a heading as it reads, without markdown's backslash escapes", async () => {
+    // Turndown writes an HTML page's "2. Overtime" heading escaped, so it is no list item.
+    const chunks = await chunkMarkdown(
+      "# Timesheets\n\n## 2\\. Overtime \\(hourly\\)\n\nOver 40 hours.\n",
+    );
+    expect(chunks.map((chunk) => chunk.heading)).toEqual(["Timesheets > 2. Overtime (hourly)"]);
+  });
+
   it("is deterministic and gives an empty document no chunks", async () => {
     expect(await chunkMarkdown(GUIDE)).toEqual(await chunkMarkdown(GUIDE));
     expect(await chunkMarkdown("\n\n  \n")).toEqual([]);

@@ -77,10 +77,19 @@ export function firstHeading(content: string): string | undefined {
 }
 
 export function stripInlineMarkdown(text: string): string {
-  return text
-    .replace(/!?\[([^\]]*)\]\([^)]*\)/g, "$1")
-    .replace(/(\*\*|__|\*|_|`)(\S(?:.*?\S)?)\1/g, "$2")
-    .trim();
+  return unescapeMarkdown(
+    text
+      .replace(/!?\[([^\]]*)\]\([^)]*\)/g, "$1")
+      .replace(/(\*\*|__|\*|_|`)(\S(?:.*?\S)?)\1/g, "$2"),
+  ).trim();
+}
+
+/**
+ * Markdown's backslash escapes removed ("TLS 1\\.2" → "TLS 1.2", turndown's "## 2\\. Overtime"
+ * → "2. Overtime"): the text as it reads.
+ */
+export function unescapeMarkdown(text: string): string {
+  return text.replace(/\\([\\`*_{}[\]()#+\-.!|<>~$])/g, "$1");
 }
 
 /**
