@@ -34,13 +34,7 @@ export {
   sources,
 } from "./schema";
 export { vectorBinary } from "./schema/types";
-export {
-  dropFullTextIndex,
-  ensureFullTextIndex,
-  fullTextVectors,
-  searchText,
-  searchVectorSql,
-} from "./search-index";
+export { dropFullTextIndex, ensureFullTextIndex, fullTextVectors } from "./search-index";
 export type {
   Database,
   DatabaseTarget,
@@ -51,14 +45,11 @@ export type {
 export type { HnswParameters, VectorIndexSettings } from "./vector-index";
 export {
   chooseEfSearch,
-  chooseHnswParameters,
   DEFAULT_HNSW,
   DEFAULT_HNSW_EF_SEARCH,
   DEFAULT_VECTOR_INDEX,
   dropVectorIndex,
   ensureVectorIndex,
-  HNSW_EF_SEARCH_TIERS,
-  HNSW_GRAPH_TIERS,
   LARGE_HNSW_MIN_ROWS,
   outgrownVectorIndex,
   rebuildVectorIndex,

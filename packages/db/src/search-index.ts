@@ -7,7 +7,7 @@ import type { LoreDb, LoreTransaction } from "./types";
  * The text a chunk's full-text vector is made of: heading and text as the `chunks_search`
  * trigger joins them (`heading || ' ' || text`, migration 0013; the generated column before it).
  */
-export function searchText(row: { heading: string; text: string }): string {
+function searchText(row: { heading: string; text: string }): string {
   return `${row.heading} ${row.text}`;
 }
 

@@ -67,8 +67,7 @@ export function chooseHnswParameters(
   rows: number,
   configured: Partial<HnswParameters> = {},
 ): HnswParameters {
-  let chosen: HnswParameters = DEFAULT_HNSW;
-  for (const tier of HNSW_GRAPH_TIERS) if (rows >= tier.fromRows) chosen = tier;
+  const chosen = tierFor(HNSW_GRAPH_TIERS, rows);
   const m = configured.m ?? chosen.m;
   return { m, efConstruction: configured.efConstruction ?? Math.max(chosen.efConstruction, 2 * m) };
 }
@@ -94,9 +93,12 @@ export const HNSW_EF_SEARCH_TIERS: readonly { fromRows: number; efSearch: number
 
 /** The ef_search a search over an index of `rows` vectors runs with (LORE_HNSW_EF_SEARCH aside). */
 export function chooseEfSearch(rows: number): number {
-  let efSearch = DEFAULT_HNSW_EF_SEARCH;
-  for (const tier of HNSW_EF_SEARCH_TIERS) if (rows >= tier.fromRows) efSearch = tier.efSearch;
-  return efSearch;
+  return tierFor(HNSW_EF_SEARCH_TIERS, rows).efSearch;
+}
+
+/** The last of `tiers` (sorted by `fromRows`, the first from 0) that applies at `rows`. */
+function tierFor<Tier extends { fromRows: number }>(tiers: readonly Tier[], rows: number): Tier {
+  return tiers.reduce((chosen, tier) => (rows >= tier.fromRows ? tier : chosen));
 }
 
 /** The partial index serving one embedding dimension. */

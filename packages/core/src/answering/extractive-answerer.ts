@@ -224,13 +224,10 @@ function companions(
     /[:?]["”']?$/.test(units[index]?.text.trimEnd() ?? "") && units[index + 1] !== undefined
       ? [index, index + 1]
       : [index];
-  const picked = withNext(top);
-  // The sentence after the best one is quoted with it: the best one often restates the question's
-  // case ("Do not take a company laptop to a repair shop.") and the next says what follows from it
-  // ("IT sends a replacement device within 3 working days.").
-  if (options.quoteNext && picked.length === 1 && units[top + 1] !== undefined) {
-    picked.push(top + 1);
-  }
+  // With quoteNext the sentence after the best one is always quoted with it: the best one often
+  // restates the question's case ("Do not take a company laptop to a repair shop.") and the next
+  // says what follows from it ("IT sends a replacement device within 3 working days.").
+  const picked = options.quoteNext && units[top + 1] !== undefined ? [top, top + 1] : withNext(top);
   const ranked = scores
     .map((score, index) => ({ score, index }))
     .filter(({ index }) => index !== top && Math.abs(index - top) <= 2)

@@ -100,9 +100,9 @@ export class BulkIndexPlan {
     this.rebuildChecked = true;
     const { db, vectorIndex } = this.context;
     const dimensions = this.collection.embeddingDimensions;
-    if (await outgrownVectorIndex(db, dimensions, vectorIndex)) {
-      await rebuildVectorIndex(db, dimensions, vectorIndex);
-    }
+    const outgrown = await outgrownVectorIndex(db, dimensions, vectorIndex);
+    // The graph it found wanted, so the rebuild does not count the vectors again.
+    if (outgrown) await rebuildVectorIndex(db, dimensions, { ...vectorIndex, ...outgrown.wanted });
   }
 }
 

@@ -4,7 +4,7 @@ import path from "node:path";
 import { oneLine } from "@lore/db";
 import picomatch from "picomatch";
 import { firstHeading } from "./chunk-markdown";
-import { type DocumentSyntax, formatOf, htmlToMarkdown } from "./formats";
+import { type DocumentSyntax, formatOf } from "./formats";
 import { pageText } from "./page-text";
 import { type PdfLimits, pdfText } from "./pdf-text";
 import { cleanExtractedText } from "./text-hygiene";
@@ -108,17 +108,6 @@ export async function loadFile(
   } catch {
     return { source, reason: "not valid UTF-8" };
   }
-  if (format.kind === "html") {
-    const html = htmlToMarkdown(text);
-    const markdown = cleanExtractedText(html.markdown);
-    if (markdown.trim() === "") return { source, reason: "empty file" };
-    return {
-      source,
-      title: html.title ? cleanExtractedText(html.title) : titleOf(markdown, source),
-      mimeType: format.mimeType,
-      content: markdown,
-    };
-  }
   if (format.syntax !== "markdown") {
     if (text.trim() === "") return { source, reason: "empty file" };
     return {
@@ -130,12 +119,15 @@ export async function loadFile(
     };
   }
   const page = pageText(format.mimeType, text);
-  if (page.content.trim() === "") return { source, reason: "empty file" };
+  // What a parser extracted (HTML's markdown) gets the hygiene a PDF's text gets.
+  const clean = format.kind === "html" ? cleanExtractedText : (extracted: string) => extracted;
+  const content = clean(page.content);
+  if (content.trim() === "") return { source, reason: "empty file" };
   return {
     source,
-    title: page.title ?? titleOf(page.content, source),
+    title: page.title === undefined ? titleOf(content, source) : clean(page.title),
     mimeType: format.mimeType,
-    content: page.content,
+    content,
   };
 }
 

@@ -1,17 +1,23 @@
 // The text of a markdown-like page as Lore chunks it: markdown, with its headings as `#` lines.
+import { htmlToMarkdown } from "./formats";
 import { type MarkdownPage, withoutFrontMatter } from "./front-matter";
 
 // Characters reStructuredText adorns section titles with.
 const RST_ADORNMENT = /^([!-/:-@[-`{-~])\1{2,}\s*$/;
 
 /**
- * A page's text for chunking. Markdown loses its front matter. reStructuredText and AsciiDoc
+ * A page's text for chunking, from a file or a push alike. HTML becomes markdown (its `<title>`
+ * the page's title). Markdown loses its front matter. reStructuredText and AsciiDoc
  * headings are written as markdown's, so their sections get heading paths (an `.rst` page of
  * Sphinx documentation would otherwise be one headingless run of text); every line keeps its
  * number, so citations still point at the file's own lines.
  */
 export function pageText(mimeType: string, text: string): MarkdownPage {
   switch (mimeType) {
+    case "text/html": {
+      const { markdown, title } = htmlToMarkdown(text);
+      return title ? { content: markdown, title } : { content: markdown };
+    }
     case "text/markdown":
       return withoutFrontMatter(text);
     case "text/x-rst":

@@ -4,7 +4,7 @@ import { and, count, eq } from "drizzle-orm";
 import { ensureCollection, requireCollection } from "../collections/collections";
 import type { LoreContext } from "../context";
 import { LoreError } from "../errors";
-import { formatOfMimeType, htmlToMarkdown } from "./formats";
+import { formatOfMimeType } from "./formats";
 import { type LoadedDocument, titleOf } from "./load-folder";
 import { pageText } from "./page-text";
 import type { DeleteDocumentResponse, PutDocumentRequest, PutDocumentResponse } from "./schemas";
@@ -16,13 +16,12 @@ export async function putDocument(
   request: PutDocumentRequest,
 ): Promise<PutDocumentResponse> {
   const format = formatOfMimeType(request.mimeType);
-  const html = format.kind === "html" ? htmlToMarkdown(request.content) : undefined;
-  const page = html ? { content: html.markdown } : pageText(request.mimeType, request.content);
+  const page = pageText(request.mimeType, request.content);
   const content = page.content;
   if (content.trim() === "") {
     throw new LoreError(
       "invalid_request",
-      html
+      format.kind === "html"
         ? "content: the HTML has no text."
         : "content: the page has no text besides its front matter.",
     );
@@ -30,7 +29,7 @@ export async function putDocument(
   const collection = await ensureCollection(context, collectionName);
   const document: LoadedDocument = {
     source: request.source,
-    title: request.title ?? html?.title ?? page.title ?? titleOf(content, request.source),
+    title: request.title ?? page.title ?? titleOf(content, request.source),
     mimeType: request.mimeType,
     content,
     ...(format.syntax === "code" ? { syntax: "code" as const } : {}),
