@@ -29,6 +29,9 @@ describe("answerType", () => {
     ["What is the maximum number of rows in a dataset?", "count"],
     // A percentage of a salary is a share, not a sum of money.
     ["What percentage of salary is the annual bonus?", "percent"],
+    ["what % service charge goes on restaurant bills", "percent"],
+    // A share the question states is its context, not what it asks for.
+    ["Do agents get a bonus if the team hits the 92% CSAT target?", "money"],
     ["When is the fee charged?", "time"],
     ["What are the dates of the end-of-year code freeze?", "time"],
     ["Who approves a restore?", "person"],
@@ -132,6 +135,13 @@ describe("questionFocus", () => {
     expect(questionFocus("What is the minimum length of passwords?")).toBe(undefined);
     expect(questionFocus("What are the benefits of using the debugger?")).toBe(undefined);
     expect(questionFocus("How long are logs retained?")).toBe(undefined);
+    // A deadline is a time: the answer gives it ("by 15:00 on Thursday") without the word.
+    expect(questionFocus("What's the deadline to log a waste bottle?")).toBe(undefined);
+  });
+
+  it("ends before a clause's indefinite subject", () => {
+    expect(questionFocus("What's the youngest age someone can volunteer with us?")).toBe("age");
+    expect(questionFocus("What is the shortest notice anyone can give?")).toBe("notice");
   });
 });
 
@@ -183,6 +193,9 @@ describe("questionSubject", () => {
     expect(existenceSubject("Do we get paid anything?")).toEqual(["paid"]);
     // A when/how question asks about its subject, not whether it exists.
     expect(existenceSubject("When do my stock options vest?")).toEqual([]);
+    // "Have to" is "must", not possession: nothing's existence is asked.
+    expect(existenceSubject("Do I have to put it in the tip box?")).toEqual([]);
+    expect(existenceSubject("Do we have a staff canteen?")).toEqual(["staff", "canteen"]);
   });
 
   it("is none when the question's subject is a person", () => {

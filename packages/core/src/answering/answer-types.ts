@@ -58,8 +58,9 @@ const QUESTION_TYPES: readonly [AnswerType, RegExp][] = [
     "duration",
     /\bhow (?:long|soon|fast|quickly|early|late|often|frequently)\b|\bhow much (?:(?:paid|unpaid|advance|extra) )?(?:time|notice|warning|heads[- ]up|leave|time off|lead time)\b|\bhow many (?:(?:business|working|calendar) )?(?:seconds|minutes|hours|days|nights|weeks|months|years)\b|\b(?:duration|retention period|timeout|time limit|deadline)\b/i,
   ],
-  // "what percentage of salary" asks for a share, not a sum of money.
-  ["percent", /\bpercent(?:age)?\b/i],
+  // "what percentage of salary" asks for a share, not a sum of money; so does "what % …", while a
+  // share the question states ("if the team hits 92%") is no question word.
+  ["percent", /\bpercent(?:age)?\b|\b(?:what|which|how much)\s?%/i],
   ["quantity", /\bratio\b|\bhow many times\b/i],
   // "when is the fee charged" asks for a time, not the fee.
   ["time", /^(?:[^?]*[.!]\s+)?when (?:is|are|do|does|did|will|should|can|was|were)\b/i],
@@ -146,13 +147,14 @@ export function holdsAnswerType(text: string, type: AnswerType | undefined): boo
 
 // "What is the <focus> of …": the phrase between the question word and the first preposition or verb.
 const FOCUS =
-  /\b(?:what|which)(?:'s| is| are| was| were)? (?:the |an? )?((?:[\w-]+ ){0,3}?[\w-]+?)(?= (?:of|for|in|on|at|to|from|with|by|that|which|do|does|did|is|are|was|were|can|could|should|will|would|used|per|i|you|we|they)\b|\?)/i;
+  /\b(?:what|which)(?:'s| is| are| was| were)? (?:the |an? )?((?:[\w-]+ ){0,3}?[\w-]+?)(?= (?:of|for|in|on|at|to|from|with|by|that|which|do|does|did|is|are|was|were|can|could|should|will|would|used|per|i|you|we|they|someone|somebody|anyone|anybody|everyone|everybody)\b|\?)/i;
 /** Heads that name a kind of value, not a subject: the answer type already stands for them. */
 export const GENERIC_HEADS: ReadonlySet<string> = new Set(
   [
     // kinds of value
     "number numbers name names type types kind kinds value values amount maximum minimum max min",
     "size limit count total price cost fee rate percentage version versions date dates day time",
+    "deadline deadlines",
     // measures: the answer states the measure, seldom its name
     "length duration period width height weight capacity speed frequency",
     // descriptive aspects: the answer describes them without naming them
@@ -193,7 +195,7 @@ const EXISTENCE_PATTERNS: readonly RegExp[] = [
   new RegExp(`\\b(?:is|are)\\s+there\\s+${DETERMINER}${PHRASE}${PHRASE_END}`, "i"),
   // A yes/no question opening with the verb: "Do we get a …", "Does Fernhill sponsor …".
   new RegExp(
-    `^(?:[^?]*[.!]\\s+)?(?:[Dd]o|[Dd]oes|[Cc]an|[Ww]ill)\\s+(?:I|[Ww]e|[Yy]ou|(?:(?:all|every|most|new|full-time|part-time)\\s+)?(?:[Ee]mployees|[Ss]taff|[Cc]ontractors|[Ii]nterns)|\\p{Lu}[\\w-]*|(?:the|our|my|your)\\s+[\\w-]+)\\s+(?:get|have|offer|sponsor|provide|give|cover|reimburse)\\s+${DETERMINER}${PHRASE}${PHRASE_END}`,
+    `^(?:[^?]*[.!]\\s+)?(?:[Dd]o|[Dd]oes|[Cc]an|[Ww]ill)\\s+(?:I|[Ww]e|[Yy]ou|(?:(?:all|every|most|new|full-time|part-time)\\s+)?(?:[Ee]mployees|[Ss]taff|[Cc]ontractors|[Ii]nterns)|\\p{Lu}[\\w-]*|(?:the|our|my|your)\\s+[\\w-]+)\\s+(?:get|have(?!\\s+to\\b)|offer|sponsor|provide|give|cover|reimburse)\\s+${DETERMINER}${PHRASE}${PHRASE_END}`,
     "u",
   ),
 ];

@@ -183,10 +183,16 @@ const VALUE_WORDS = new Set(
     [
       ...GENERIC_HEADS,
       "phone telephone fax email mail address url website link",
-      "one two three four five six seven eight nine ten first second third",
+      "one two three four five six seven eight nine ten first second third several multiple various few",
     ].join(" "),
   ),
 );
+/**
+ * Months and weekdays are capitalised but name a time, not a subject the documents must mention:
+ * "a week off in July" is answered by the leave policy's notice rule, which names no month.
+ */
+const CALENDAR_WORD =
+  /^(?:January|February|March|April|May|June|July|August|September|October|November|December|Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)$/;
 /** A name shorter than this is too short to find inside a longer word ("AI" in "aim"). */
 const MIN_COMPOUNDED_NAME = 3;
 /** A name in more than this share of chunks is the corpus's own subject ("Amazon", "Fernhill"). */
@@ -444,7 +450,7 @@ function questionNames(question: string): { names: Set<string>; abbreviations: S
     tokens.forEach((raw, index) => {
       const token = bareWord(raw);
       if (token === "" || token.includes("-")) return;
-      const capitalised = index > 0 && /^\p{Lu}\p{Ll}+$/u.test(token);
+      const capitalised = index > 0 && /^\p{Lu}\p{Ll}+$/u.test(token) && !CALENDAR_WORD.test(token);
       const acronym = /^\p{Lu}{2,}\d*$/u.test(token) && token !== "I";
       const identifier = /\p{L}/u.test(token) && /\d/.test(token);
       const terms = matchTerms(token);

@@ -100,6 +100,13 @@ describe("extractiveAnswer", () => {
       { statistics: statistics() },
     );
     expect(answered.abstained).toBe(false);
+    // A month is capitalised but names a time, not a place the documents must mention.
+    const inAugust = extractiveAnswer(
+      "What is the daily meal per-diem for business travel in August?",
+      [perDiem],
+      { statistics: statistics() },
+    );
+    expect(inAugust.abstained).toBe(false);
   });
 
   it("answers a paraphrased question from the section its heading names", () => {
@@ -393,6 +400,23 @@ describe("abstention from the question's rare vocabulary (issue 12)", () => {
     expect(evidence.coverage).toBeLessThan(0.7);
     expect(evidence.unretrievedShare).toBeGreaterThan(0.3);
     expect(extractiveAnswer(question, [hires], { statistics }).abstained).toBe(true);
+  });
+
+  it("does not count a quantity word as a missing subject ('several nights')", () => {
+    const stayover = chunk(
+      "rooms.md",
+      "Room Standards > Stayover service",
+      3,
+      "Sheets are changed every third night for stayover guests.",
+    );
+    const statistics = textTermStatistics([
+      `${stayover.title}\n${stayover.heading}\n${stayover.text}`,
+      "Several extinguishers hang in each corridor.",
+      "Rooms are inspected daily.",
+    ]);
+    const asked = "How often do we change the sheets for guests staying several nights?";
+    expect(retrievalEvidence(asked, [stayover], statistics).unretrievedShare).toBe(0);
+    expect(extractiveAnswer(asked, [stayover], { statistics }).abstained).toBe(false);
   });
 
   it("answers when the missing words are ones the documents never use (a paraphrase)", () => {
