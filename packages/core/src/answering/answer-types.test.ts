@@ -137,6 +137,11 @@ describe("questionFocus", () => {
     expect(questionFocus("How long are logs retained?")).toBe(undefined);
     // A deadline is a time: the answer gives it ("by 15:00 on Thursday") without the word.
     expect(questionFocus("What's the deadline to log a waste bottle?")).toBe(undefined);
+    // A process is its steps, and "what happens" asks for a consequence; neither word is stated.
+    expect(questionFocus("The export keeps failing. What's the process?")).toBe(undefined);
+    expect(questionFocus("What happens to my score if I lower a ticket's priority?")).toBe(
+      undefined,
+    );
   });
 
   it("ends before a clause's indefinite subject", () => {

@@ -188,11 +188,12 @@ const VALUE_WORDS = new Set(
   ),
 );
 /**
- * Months and weekdays are capitalised but name a time, not a subject the documents must mention:
- * "a week off in July" is answered by the leave policy's notice rule, which names no month.
+ * Months, weekdays and the holidays that fall on dates are capitalised but name a time, not a
+ * subject the documents must mention: "a week off in July" is answered by the leave policy's
+ * notice rule, which names no month, and "over Christmas" by its rule for public holidays.
  */
 const CALENDAR_WORD =
-  /^(?:January|February|March|April|May|June|July|August|September|October|November|December|Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)$/;
+  /^(?:January|February|March|April|May|June|July|August|September|October|November|December|Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|Christmas|Easter)$/;
 /** A name shorter than this is too short to find inside a longer word ("AI" in "aim"). */
 const MIN_COMPOUNDED_NAME = 3;
 /** A name in more than this share of chunks is the corpus's own subject ("Amazon", "Fernhill"). */

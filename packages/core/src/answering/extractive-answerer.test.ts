@@ -107,6 +107,12 @@ describe("extractiveAnswer", () => {
       { statistics: statistics() },
     );
     expect(inAugust.abstained).toBe(false);
+    const overChristmas = extractiveAnswer(
+      "What is the daily meal per-diem for business travel over Christmas?",
+      [perDiem],
+      { statistics: statistics() },
+    );
+    expect(overChristmas.abstained).toBe(false);
   });
 
   it("answers a paraphrased question from the section its heading names", () => {
