@@ -185,7 +185,7 @@ const AUXILIARY = "do|does|did|is|are|was|were|will|can|could|should|would|has|h
 const PERSON = "i|we|you|they|it|he|she|there|this|that|these|those|anyone|someone|somebody";
 const DETERMINER = "(?:(?:my|our|your|their|the|a|an|any|some)\\s+)?";
 const PHRASE_END =
-  "(?=\\s+(?:of|for|in|on|at|to|from|with|by|that|which|when|while|if|before|after|during|over|or|and|so|than|per|as)\\b|\\s*[?,.!]|\\s*$)";
+  "(?=\\s+(?:of|for|in|on|at|to|from|with|by|that|which|when|while|if|before|after|during|or|and|so|than|per|as)\\b|\\s*[?,.!]|\\s*$)";
 const PHRASE = "((?:[\\w'-]+\\s+){0,3}?[\\w'-]+?)";
 const WHEN_HOW_SUBJECT = new RegExp(
   `^(?:[^?]*[.!]\\s+)?(?:when|how|why)\\s+(?:${AUXILIARY})\\s+(?!(?:${PERSON})\\b)${DETERMINER}${PHRASE}${PHRASE_END}`,

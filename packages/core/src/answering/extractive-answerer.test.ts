@@ -108,7 +108,7 @@ describe("extractiveAnswer", () => {
     );
     expect(inAugust.abstained).toBe(false);
     const overChristmas = extractiveAnswer(
-      "What is the daily meal per-diem for business travel over Christmas?",
+      "What is the daily meal per-diem for business travel during Christmas?",
       [perDiem],
       { statistics: statistics() },
     );
