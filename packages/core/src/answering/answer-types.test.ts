@@ -137,6 +137,8 @@ describe("questionFocus", () => {
     expect(questionFocus("How long are logs retained?")).toBe(undefined);
     // A deadline is a time: the answer gives it ("by 15:00 on Thursday") without the word.
     expect(questionFocus("What's the deadline to log a waste bottle?")).toBe(undefined);
+    // Notice is a length of time, stated as one ("at least 48 hours before").
+    expect(questionFocus("What's the minimum notice for a swap in RotaCloud?")).toBe(undefined);
     // A process is its steps, and "what happens" asks for a consequence; neither word is stated.
     expect(questionFocus("The export keeps failing. What's the process?")).toBe(undefined);
     expect(questionFocus("What happens to my score if I lower a ticket's priority?")).toBe(
@@ -146,7 +148,7 @@ describe("questionFocus", () => {
 
   it("ends before a clause's indefinite subject", () => {
     expect(questionFocus("What's the youngest age someone can volunteer with us?")).toBe("age");
-    expect(questionFocus("What is the shortest notice anyone can give?")).toBe("notice");
+    expect(questionFocus("What is the smallest room anyone can book?")).toBe("room");
   });
 });
 
@@ -200,6 +202,8 @@ describe("questionSubject", () => {
     expect(existenceSubject("When do my stock options vest?")).toEqual([]);
     // "Have to" is "must", not possession: nothing's existence is asked.
     expect(existenceSubject("Do I have to put it in the tip box?")).toEqual([]);
+    // "towards" ends the thing as "for" does: the money is the thing, shoes what it is for.
+    expect(existenceSubject("Do we get any money towards work shoes?")).toEqual(["money"]);
     expect(existenceSubject("Do we have a staff canteen?")).toEqual(["staff", "canteen"]);
   });
 

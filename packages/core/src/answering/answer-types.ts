@@ -156,7 +156,7 @@ export const GENERIC_HEADS: ReadonlySet<string> = new Set(
     "size limit count total price cost fee rate percentage version versions date dates day time",
     "deadline deadlines",
     // measures: the answer states the measure, seldom its name
-    "length duration period width height weight capacity speed frequency",
+    "length duration period notice width height weight capacity speed frequency",
     // descriptive aspects: the answer describes them without naming them
     "benefits benefit advantages advantage difference differences reason reasons purpose use uses",
     "way ways thing things one ones do can",
@@ -185,7 +185,7 @@ const AUXILIARY = "do|does|did|is|are|was|were|will|can|could|should|would|has|h
 const PERSON = "i|we|you|they|it|he|she|there|this|that|these|those|anyone|someone|somebody";
 const DETERMINER = "(?:(?:my|our|your|their|the|a|an|any|some)\\s+)?";
 const PHRASE_END =
-  "(?=\\s+(?:of|for|in|on|at|to|from|with|by|that|which|when|while|if|before|after|during|or|and|so|than|per|as)\\b|\\s*[?,.!]|\\s*$)";
+  "(?=\\s+(?:of|for|in|on|at|to|from|with|by|that|which|when|while|if|before|after|during|towards?|or|and|so|than|per|as)\\b|\\s*[?,.!]|\\s*$)";
 const PHRASE = "((?:[\\w'-]+\\s+){0,3}?[\\w'-]+?)";
 const WHEN_HOW_SUBJECT = new RegExp(
   `^(?:[^?]*[.!]\\s+)?(?:when|how|why)\\s+(?:${AUXILIARY})\\s+(?!(?:${PERSON})\\b)${DETERMINER}${PHRASE}${PHRASE_END}`,

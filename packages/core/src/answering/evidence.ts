@@ -355,7 +355,12 @@ function questionProfile(asked: string, statistics: TermStatistics): QuestionPro
   // So are the remnants of a negated auxiliary ("won" of "won't", "hasn" of "hasn't"): no word.
   const form = new Set(
     matchTerms(
-      [...questionFormWords(question), ...statedSums(question), ...negations(question)].join(" "),
+      [
+        ...questionFormWords(question),
+        ...statedSums(question),
+        ...statedTimes(question),
+        ...negations(question),
+      ].join(" "),
     ),
   );
   const terms = [...new Set(matchTerms(question))].filter((term) => !form.has(term));
@@ -533,6 +538,11 @@ function initials(text: string): string {
 /** Negated auxiliaries written as contractions ("won't", "hasn't", "didn’t"). */
 function negations(question: string): string[] {
   return question.match(/\b\p{L}+n['’]t\b/giu) ?? [];
+}
+
+/** Clock times written in the question ("at 11pm", "8:30 am"): when it happened, not what is asked. */
+function statedTimes(question: string): string[] {
+  return question.match(/\b\d{1,2}(?::\d{2})?\s?(?:am|pm)\b|\b\d{1,2}:\d{2}\b/gi) ?? [];
 }
 
 /** Sums of money written in the question ("$2,000", "€12.50"). */

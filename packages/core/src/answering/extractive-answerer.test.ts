@@ -408,6 +408,23 @@ describe("abstention from the question's rare vocabulary (issue 12)", () => {
     expect(extractiveAnswer(question, [hires], { statistics }).abstained).toBe(true);
   });
 
+  it("does not weigh a clock time the question states as a word to find", () => {
+    const outOfHours = chunk(
+      "hours.md",
+      "Opening Hours > Out of hours",
+      8,
+      "Out of hours, give clients the emergency line: 0800 555 0199.",
+    );
+    const statistics = textTermStatistics([
+      `${outOfHours.title}\n${outOfHours.heading}\n${outOfHours.text}`,
+      "Clients pay at the time of treatment.",
+    ]);
+    const asked = "A client rang at 11pm, what number do I give them?";
+    expect([...retrievalEvidence(asked, [outOfHours], statistics).question.weights.keys()]).toEqual(
+      ["client", "rang", "number", "giv"],
+    );
+  });
+
   it("does not count a quantity word as a missing subject ('several nights')", () => {
     const stayover = chunk(
       "rooms.md",
