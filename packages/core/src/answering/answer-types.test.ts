@@ -30,6 +30,10 @@ describe("answerType", () => {
     // A percentage of a salary is a share, not a sum of money.
     ["What percentage of salary is the annual bonus?", "percent"],
     ["what % service charge goes on restaurant bills", "percent"],
+    // An amount of leave is a length of time, even when the question ends on "get" or "paid".
+    ["How much paternity leave do I get and is it paid?", "duration"],
+    ["I've been here six years now, how much annual leave do I get?", "duration"],
+    ["How much holiday pay do I get?", "money"],
     // A share the question states is its context, not what it asks for.
     ["Do agents get a bonus if the team hits the 92% CSAT target?", "money"],
     ["When is the fee charged?", "time"],

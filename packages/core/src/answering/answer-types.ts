@@ -56,7 +56,7 @@ const QUESTION_TYPES: readonly [AnswerType, RegExp][] = [
   ],
   [
     "duration",
-    /\bhow (?:long|soon|fast|quickly|early|late|often|frequently)\b|\bhow much (?:(?:paid|unpaid|advance|extra) )?(?:time|notice|warning|heads[- ]up|leave|time off|lead time)\b|\bhow many (?:(?:business|working|calendar) )?(?:seconds|minutes|hours|days|nights|weeks|months|years)\b|\b(?:duration|retention period|timeout|time limit|deadline)\b/i,
+    /\bhow (?:long|soon|fast|quickly|early|late|often|frequently)\b|\bhow much (?:(?:paid|unpaid|advance|extra) )?(?:time|notice|warning|heads[- ]up|lead time)\b|\bhow much (?:[\w-]+ )?(?:leave|time off|holiday|vacation)\b(?! pay\b| money\b)|\bhow many (?:(?:business|working|calendar) )?(?:seconds|minutes|hours|days|nights|weeks|months|years)\b|\b(?:duration|retention period|timeout|time limit|deadline)\b/i,
   ],
   // "what percentage of salary" asks for a share, not a sum of money; so does "what % …", while a
   // share the question states ("if the team hits 92%") is no question word.
