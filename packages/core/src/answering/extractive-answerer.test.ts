@@ -94,25 +94,13 @@ describe("extractiveAnswer", () => {
     const question = "What is the daily meal per-diem for business travel to Japan?";
     const draft = extractiveAnswer(question, [perDiem], { statistics: statistics() });
     expect(draft.abstained).toBe(true);
-    const answered = extractiveAnswer(
-      "What is the daily meal per-diem for business travel in the United States?",
-      [perDiem],
-      { statistics: statistics() },
-    );
-    expect(answered.abstained).toBe(false);
-    // A month is capitalised but names a time, not a place the documents must mention.
-    const inAugust = extractiveAnswer(
-      "What is the daily meal per-diem for business travel in August?",
-      [perDiem],
-      { statistics: statistics() },
-    );
-    expect(inAugust.abstained).toBe(false);
-    const overChristmas = extractiveAnswer(
-      "What is the daily meal per-diem for business travel during Christmas?",
-      [perDiem],
-      { statistics: statistics() },
-    );
-    expect(overChristmas.abstained).toBe(false);
+    // A month or a holiday is capitalised but names a time, not a place the documents must mention.
+    for (const when of ["in the United States", "in August", "during Christmas"]) {
+      const asked = `What is the daily meal per-diem for business travel ${when}?`;
+      expect(extractiveAnswer(asked, [perDiem], { statistics: statistics() }).abstained).toBe(
+        false,
+      );
+    }
   });
 
   it("answers a paraphrased question from the section its heading names", () => {
@@ -408,6 +396,10 @@ describe("abstention from the question's rare vocabulary (issue 12)", () => {
     expect(extractiveAnswer(question, [hires], { statistics }).abstained).toBe(true);
   });
 
+  // A one-chunk collection beside other texts, counted as the collection's statistics are.
+  const withOthers = (retrieved: RetrievedChunk, others: string[]) =>
+    textTermStatistics([`${retrieved.title}\n${retrieved.heading}\n${retrieved.text}`, ...others]);
+
   it("does not weigh a clock time the question states as a word to find", () => {
     const outOfHours = chunk(
       "hours.md",
@@ -415,10 +407,7 @@ describe("abstention from the question's rare vocabulary (issue 12)", () => {
       8,
       "Out of hours, give clients the emergency line: 0800 555 0199.",
     );
-    const statistics = textTermStatistics([
-      `${outOfHours.title}\n${outOfHours.heading}\n${outOfHours.text}`,
-      "Clients pay at the time of treatment.",
-    ]);
+    const statistics = withOthers(outOfHours, ["Clients pay at the time of treatment."]);
     const asked = "A client rang at 11pm, what number do I give them?";
     expect([...retrievalEvidence(asked, [outOfHours], statistics).question.weights.keys()]).toEqual(
       ["client", "rang", "number", "giv"],
@@ -432,8 +421,7 @@ describe("abstention from the question's rare vocabulary (issue 12)", () => {
       3,
       "Sheets are changed every third night for stayover guests.",
     );
-    const statistics = textTermStatistics([
-      `${stayover.title}\n${stayover.heading}\n${stayover.text}`,
+    const statistics = withOthers(stayover, [
       "Several extinguishers hang in each corridor.",
       "Rooms are inspected daily.",
     ]);
