@@ -113,6 +113,15 @@ const DIGIT_OR_WORD_NUMBER = new RegExp(
   "i",
 );
 
+const WEEKDAYS = "monday|tuesday|wednesday|thursday|friday|saturday|sunday";
+const MONTHS =
+  "january|february|march|april|may|june|july|august|september|october|november|december";
+/**
+ * Months, weekdays and the holidays that fall on dates: words that name a time, capitalised or
+ * not ("a week off in July" is no question about July).
+ */
+export const CALENDAR_WORD = new RegExp(`^(?:${MONTHS}|${WEEKDAYS}|christmas|easter)$`, "i");
+
 // Value shapes: what a text holding the answer contains.
 const VALUE_SHAPES: Record<AnswerType, RegExp> = {
   // Seven or more digits in one run of digits, spaces, dots, dashes and brackets: "+353 1 555 0100".
@@ -132,7 +141,10 @@ const VALUE_SHAPES: Record<AnswerType, RegExp> = {
   quantity: DIGIT_OR_WORD_NUMBER,
   percent: /\d\s?%|\bper ?cent\b/i,
   // A clock time, a date, an ordinal day or a year, not any number ("a $600 stipend" is no time).
-  time: /\b\d{1,2}[:.]\d{2}\b|\b\d{1,2}(?:st|nd|rd|th)\b|\b(?:19|20)\d{2}\b|\b\d{4}-\d{2}-\d{2}\b|\b\d+\s*(?:a\.?m\.?|p\.?m\.?)|\b(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|weekday|weekend|january|february|march|april|may|june|july|august|september|october|november|december|daily|weekly|monthly|quarterly|annually|yearly|every|each|before|after|until|within|during|morning|afternoon|evening|night|noon|midnight|today|tomorrow|immediately|end of|start of|first|last)\b/i,
+  time: new RegExp(
+    `\\b\\d{1,2}[:.]\\d{2}\\b|\\b\\d{1,2}(?:st|nd|rd|th)\\b|\\b(?:19|20)\\d{2}\\b|\\b\\d{4}-\\d{2}-\\d{2}\\b|\\b\\d+\\s*(?:a\\.?m\\.?|p\\.?m\\.?)|\\b(?:${WEEKDAYS}|weekday|weekend|${MONTHS}|daily|weekly|monthly|quarterly|annually|yearly|every|each|before|after|until|within|during|morning|afternoon|evening|night|noon|midnight|today|tomorrow|immediately|end of|start of|first|last)\\b`,
+    "i",
+  ),
   person:
     /\b(?:team|manager|lead|head|owner|engineer|officer|department|director|vp|ceo|cto|cfo|ops|group|committee|admin(?:istrator)?|staff|person|people|partner|buddy|member|support|finance|legal|security|hr|user|customer|account|role|principal)s?\b|\s\p{Lu}\p{Ll}+/iu,
   place:

@@ -6,6 +6,7 @@ import type { EvidenceThreshold } from "../settings";
 import {
   type AnswerType,
   answerType,
+  CALENDAR_WORD,
   existenceSubject,
   GENERIC_HEADS,
   holdsAnswerType,
@@ -187,13 +188,6 @@ const VALUE_WORDS = new Set(
     ].join(" "),
   ),
 );
-/**
- * Months, weekdays and the holidays that fall on dates are capitalised but name a time, not a
- * subject the documents must mention: "a week off in July" is answered by the leave policy's
- * notice rule, which names no month, and "over Christmas" by its rule for public holidays.
- */
-const CALENDAR_WORD =
-  /^(?:January|February|March|April|May|June|July|August|September|October|November|December|Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|Christmas|Easter)$/;
 /** A name shorter than this is too short to find inside a longer word ("AI" in "aim"). */
 const MIN_COMPOUNDED_NAME = 3;
 /** A name in more than this share of chunks is the corpus's own subject ("Amazon", "Fernhill"). */
@@ -456,6 +450,7 @@ function questionNames(question: string): { names: Set<string>; abbreviations: S
     tokens.forEach((raw, index) => {
       const token = bareWord(raw);
       if (token === "" || token.includes("-")) return;
+      // A month or holiday names a time, not a subject the documents must mention.
       const capitalised = index > 0 && /^\p{Lu}\p{Ll}+$/u.test(token) && !CALENDAR_WORD.test(token);
       const acronym = /^\p{Lu}{2,}\d*$/u.test(token) && token !== "I";
       const identifier = /\p{L}/u.test(token) && /\d/.test(token);
