@@ -1,29 +1,15 @@
 import { mkdir, mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { PDFDocument, StandardFonts } from "pdf-lib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { chunkDocument } from "./chunk-document";
 import { DEFAULT_CHUNKING } from "./chunk-markdown";
 import { resolveIngestPath } from "./ingest-roots";
 import { type LoadedDocument, listFiles, loadFile } from "./load-folder";
 import { pdfText } from "./pdf-text";
-import { onePagePdf } from "./test-pdf";
+import { onePagePdf, textPdf } from "./test-pdf";
 
 let folder: string;
-
-/** A two-page PDF whose pages hold these lines of text. */
-async function pdfWithPages(pages: string[][]): Promise<Uint8Array> {
-  const document = await PDFDocument.create();
-  const font = await document.embedFont(StandardFonts.Helvetica);
-  for (const lines of pages) {
-    const page = document.addPage();
-    lines.forEach((line, index) => {
-      page.drawText(line, { x: 50, y: 700 - index * 20, font, size: 12 });
-    });
-  }
-  return document.save();
-}
 
 async function load(name: string, maxFileBytes?: number) {
   return loadFile(
@@ -50,7 +36,7 @@ beforeAll(async () => {
   );
   await writeFile(
     path.join(folder, "manual.pdf"),
-    await pdfWithPages([
+    textPdf([
       ["Installation", "Unpack the archive into /opt/fern."],
       ["Troubleshooting", "If the fan is loud, clean the filter."],
     ]),
@@ -120,7 +106,10 @@ describe("loadFile", () => {
 
   it("reads a PDF page by page: headings name the page, lines count within it", async () => {
     const loaded = (await load("manual.pdf")) as LoadedDocument;
-    expect(loaded.pages).toHaveLength(2);
+    expect(loaded.pages).toEqual([
+      "Installation\nUnpack the archive into /opt/fern.",
+      "Troubleshooting\nIf the fan is loud, clean the filter.",
+    ]);
     const chunks = await chunkDocument(loaded, DEFAULT_CHUNKING);
     expect(chunks.map((chunk) => chunk.heading)).toEqual(["Page 1", "Page 2"]);
     const second = chunks[1];

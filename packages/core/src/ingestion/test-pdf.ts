@@ -1,4 +1,4 @@
-// Builds small PDFs for tests, byte by byte: a one-page text PDF, or one whose stream is a Flate bomb.
+// Builds small PDFs for tests, byte by byte: pages of text lines, or one whose stream is a Flate bomb.
 import { deflateSync } from "node:zlib";
 
 /** A PDF whose objects are these bodies (object n is bodies[n-1]); object 1 is the catalog. */
@@ -34,21 +34,45 @@ function flateStream(data: Buffer): (string | Buffer)[] {
   ];
 }
 
+function escaped(line: string): string {
+  return line.replace(/[\\()]/g, (character) => `\\${character}`);
+}
+
 /**
- * One page showing `line` in Helvetica; `padding` bytes of spaces follow the text operators in
- * the same Flate content stream: 100 MB of them compress to about 100 KB (a decompression bomb).
+ * A PDF with one page per entry of `pages`, each showing its lines in 12 pt Helvetica, 20 pt
+ * apart from the top; `padding` bytes of spaces follow the text operators of the last page in the
+ * same Flate content stream: 100 MB of them compress to about 100 KB (a decompression bomb).
  */
-export function onePagePdf(line: string, padding = 0): Buffer {
-  const escaped = line.replace(/[\\()]/g, (character) => `\\${character}`);
-  const content = Buffer.from(`BT /F1 12 Tf 50 700 Td (${escaped}) Tj ET\n`, "latin1");
-  return pdfOf([
+export function textPdf(pages: string[][], padding = 0): Buffer {
+  // Objects: 1 catalog, 2 page tree, 3 font, then a page and its content stream per page.
+  const pageObject = (index: number) => 4 + index * 2;
+  const bodies: (string | Buffer)[][] = [
     ["<< /Type /Catalog /Pages 2 0 R >>"],
-    ["<< /Type /Pages /Kids [3 0 R] /Count 1 >>"],
     [
-      "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R",
-      " /Resources << /Font << /F1 5 0 R >> >> >>",
+      `<< /Type /Pages /Kids [${pages.map((_, index) => `${pageObject(index)} 0 R`).join(" ")}]`,
+      ` /Count ${pages.length} >>`,
     ],
-    flateStream(padding > 0 ? Buffer.concat([content, Buffer.alloc(padding, 0x20)]) : content),
     ["<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"],
-  ]);
+  ];
+  pages.forEach((lines, index) => {
+    const operators = lines.map((line, row) => {
+      const position = row === 0 ? "50 700 Td" : "0 -20 Td";
+      return `${position} (${escaped(line)}) Tj`;
+    });
+    const content = Buffer.from(`BT /F1 12 Tf ${operators.join(" ")} ET\n`, "latin1");
+    const last = index === pages.length - 1 && padding > 0;
+    bodies.push(
+      [
+        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792]",
+        ` /Contents ${pageObject(index) + 1} 0 R /Resources << /Font << /F1 3 0 R >> >> >>`,
+      ],
+      flateStream(last ? Buffer.concat([content, Buffer.alloc(padding, 0x20)]) : content),
+    );
+  });
+  return pdfOf(bodies);
+}
+
+/** One page showing `line`, with `padding` as in textPdf. */
+export function onePagePdf(line: string, padding = 0): Buffer {
+  return textPdf([[line]], padding);
 }
