@@ -19,6 +19,7 @@ import {
   ensureVectorIndex,
   LARGE_HNSW_MIN_ROWS,
   outgrownVectorIndex,
+  parallelBuildSettings,
   rebuildVectorIndex,
   searchEfSearch,
   vectorIndexParameters,
@@ -61,6 +62,23 @@ describe("HNSW session settings", () => {
       await wire.stop();
       await embedded.close();
     }
+  });
+});
+
+describe("parallel workers of an index build on Postgres", () => {
+  it("leaves their number to the server unless told, and lets a TOAST-heavy heap have them", () => {
+    // Postgres plans no worker for a heap this small; the vectors are in TOAST.
+    expect(parallelBuildSettings(undefined, "SET LOCAL")).toEqual([
+      "SET LOCAL min_parallel_table_scan_size = 0",
+    ]);
+    expect(parallelBuildSettings(2, "SET")).toEqual([
+      "SET max_parallel_maintenance_workers = 2",
+      "SET min_parallel_table_scan_size = 0",
+    ]);
+    // Serial when asked: the server's setting does not decide, and the threshold stays.
+    expect(parallelBuildSettings(0, "SET LOCAL")).toEqual([
+      "SET LOCAL max_parallel_maintenance_workers = 0",
+    ]);
   });
 });
 

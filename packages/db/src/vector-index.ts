@@ -20,12 +20,12 @@ export interface VectorIndexSettings extends HnswParameters {
   buildMemoryMb: number;
   /**
    * Parallel workers of a build on Postgres (`max_parallel_maintenance_workers`); 0 builds in the
-   * one backend. On the bench's 2-core machine a serial build of 5,776 vectors of 1,536
-   * dimensions took 2.6–2.9 s, with one worker 4.1 s, with two 3.2–5.0 s: the workers share the
-   * graph under locks and compete for the same cores. Worth raising on a large first import with
-   * idle cores to spare.
+   * one backend; unset, the server's setting decides (Postgres' default is 2). On the bench's
+   * 2-core machine, idle, 5,776 vectors of 1,536 dimensions built in 2.8–3.0 s serially and in
+   * 1.8–2.1 s with one or two workers; under other jobs' load (~3) one worker took 4.1 s against
+   * 2.6–2.9 serially, as the workers compete for busy cores (docs/scaling.md).
    */
-  buildWorkers: number;
+  buildWorkers?: number;
 }
 
 // Freeing a block this size (malloc'd by mmap) makes glibc move its mmap threshold to 8 MiB and
@@ -55,7 +55,6 @@ export const HNSW_GRAPH_TIERS: readonly (HnswParameters & { fromRows: number })[
 export const DEFAULT_VECTOR_INDEX: VectorIndexSettings = {
   ...DEFAULT_HNSW,
   buildMemoryMb: 256,
-  buildWorkers: 0,
 };
 
 /**
@@ -220,19 +219,29 @@ async function buildSetup(
     // glibc raise its trim threshold for this backend (the bench's 5,776 vectors on a fresh
     // connection: 6.6-7.9 CPU-s without, 3.4-4.0 with; docs/scaling.md). Real Postgres only:
     // PGlite served over the wire drops the connection on it, and its one heap is WASM's.
-    // (Parallel workers, when LORE_HNSW_BUILD_WORKERS asks for them, are fresh processes.)
+    // (Parallel workers are fresh processes, without it.)
     statements.push(`SELECT length(repeat('x', ${HEAP_WARM_UP_BYTES}))`);
   }
-  if (postgresPool(db)) {
-    // Set either way, so the server's own max_parallel_maintenance_workers never decides. With
-    // workers, the threshold goes to 0: Postgres sizes a parallel build by the heap, and the
-    // vectors live in TOAST, so thousands of chunks (7.8 MB of heap for 5,776) look too small.
-    // PGlite has no workers.
-    const workers = Math.max(0, Math.trunc(buildWorkers));
-    statements.push(`${set} max_parallel_maintenance_workers = ${workers}`);
-    if (workers > 0) statements.push(`${set} min_parallel_table_scan_size = 0`);
-  }
+  if (postgresPool(db)) statements.push(...parallelBuildSettings(buildWorkers, set));
   return statements;
+}
+
+/**
+ * The statements that size a build's parallel workers on Postgres (PGlite has none). Postgres
+ * plans them by the heap's size, and the vectors live in TOAST, so thousands of chunks (7.8 MB
+ * of heap for 5,776) look too small for any: the threshold goes to 0 unless the build is to be
+ * serial. `workers` unset leaves their number to the server's max_parallel_maintenance_workers.
+ */
+export function parallelBuildSettings(
+  workers: number | undefined,
+  set: "SET" | "SET LOCAL",
+): string[] {
+  const count = workers === undefined ? undefined : Math.max(0, Math.trunc(workers));
+  if (count === 0) return [`${set} max_parallel_maintenance_workers = 0`];
+  const threshold = `${set} min_parallel_table_scan_size = 0`;
+  return count === undefined
+    ? [threshold]
+    : [`${set} max_parallel_maintenance_workers = ${count}`, threshold];
 }
 
 /** CREATE INDEX `target` (the name, led by IF NOT EXISTS or CONCURRENTLY) for one dimension. */
