@@ -17,9 +17,9 @@ import {
   chooseHnswParameters,
   DEFAULT_HNSW_EF_SEARCH,
   ensureVectorIndex,
+  indexBuildSetup,
   LARGE_HNSW_MIN_ROWS,
   outgrownVectorIndex,
-  parallelBuildSettings,
   rebuildVectorIndex,
   searchEfSearch,
   vectorIndexParameters,
@@ -65,19 +65,11 @@ describe("HNSW session settings", () => {
   });
 });
 
-describe("parallel workers of an index build on Postgres", () => {
-  it("leaves their number to the server unless told, and lets a TOAST-heavy heap have them", () => {
-    // Postgres plans no worker for a heap this small; the vectors are in TOAST.
-    expect(parallelBuildSettings(undefined, "SET LOCAL")).toEqual([
-      "SET LOCAL min_parallel_table_scan_size = 0",
-    ]);
-    expect(parallelBuildSettings(2, "SET")).toEqual([
-      "SET max_parallel_maintenance_workers = 2",
-      "SET min_parallel_table_scan_size = 0",
-    ]);
-    // Serial when asked: the server's setting does not decide, and the threshold stays.
-    expect(parallelBuildSettings(0, "SET LOCAL")).toEqual([
-      "SET LOCAL max_parallel_maintenance_workers = 0",
+describe("an index build's settings on PGlite", () => {
+  it("has no parallel workers to size, whatever is asked", async () => {
+    database = await createTestDatabase();
+    expect(await indexBuildSetup(database.db, { buildWorkers: 2 }, "LOCAL")).toEqual([
+      "SET LOCAL maintenance_work_mem = '256MB'",
     ]);
   });
 });
@@ -208,11 +200,32 @@ describe("an index that outgrew its graph", () => {
   });
 });
 
-describe.skipIf(!realPostgresUrl())(realPostgresSuite("HNSW rebuild"), () => {
+describe.skipIf(!realPostgresUrl())(realPostgresSuite("HNSW builds and rebuilds"), () => {
   let real: RealTestDatabase | undefined;
   afterEach(async () => {
     await real?.drop();
     real = undefined;
+  });
+
+  it("leaves a build's parallel workers to the server unless told, and lets the TOAST-heavy heap have them", async () => {
+    real = await createRealTestDatabase("hnsw_build_setup");
+    const { db } = real.database;
+    const setup = (settings: { buildWorkers?: number }, scope: "LOCAL" | "SESSION") =>
+      indexBuildSetup(db, settings, scope);
+    const byDefault = await setup({}, "LOCAL");
+    // Postgres plans no worker for a heap this small (the vectors are in TOAST) ...
+    expect(byDefault).toContain("SET LOCAL min_parallel_table_scan_size = 0");
+    // ... and the server's max_parallel_maintenance_workers says how many.
+    expect(byDefault.filter((statement) => statement.includes("max_parallel"))).toEqual([]);
+    expect(await setup({ buildWorkers: 2 }, "SESSION")).toEqual(
+      expect.arrayContaining([
+        "SET max_parallel_maintenance_workers = 2",
+        "SET min_parallel_table_scan_size = 0",
+      ]),
+    );
+    const serial = await setup({ buildWorkers: 0 }, "LOCAL");
+    expect(serial).toContain("SET LOCAL max_parallel_maintenance_workers = 0");
+    expect(serial.filter((statement) => statement.includes("min_parallel"))).toEqual([]);
   });
 
   it("builds the new index concurrently beside the old one and swaps them", async () => {

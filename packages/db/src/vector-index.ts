@@ -121,7 +121,7 @@ export async function ensureVectorIndex(
   const dims = Math.trunc(dimensions);
   const parameters = await buildParameters(db, dims, settings);
   // Asked before the transaction: the probe may need a second connection of the pool.
-  const setup = await buildSetup(db, settings, "LOCAL");
+  const setup = await indexBuildSetup(db, settings, "LOCAL");
   await db.transaction(async (transaction) => {
     for (const statement of setup) await transaction.execute(sql.raw(statement));
     await transaction.execute(
@@ -152,7 +152,7 @@ export async function rebuildVectorIndex(
     return (await vectorIndexParameters(db, dims)) ?? chooseHnswParameters(0, settings);
   }
   const parameters = await buildParameters(db, dims, settings);
-  const setup = await buildSetup(db, settings, "SESSION");
+  const setup = await indexBuildSetup(db, settings, "SESSION");
   const name = vectorIndexName(dims);
   const next = `${name}_next`;
   const client = await pool.connect();
@@ -203,7 +203,7 @@ async function buildParameters(
 }
 
 /** What precedes an index build: SET LOCAL inside its transaction, or SET on its own session. */
-async function buildSetup(
+export async function indexBuildSetup(
   db: LoreDb,
   settings: Partial<VectorIndexSettings>,
   scope: "LOCAL" | "SESSION",
@@ -232,10 +232,7 @@ async function buildSetup(
  * of heap for 5,776) look too small for any: the threshold goes to 0 unless the build is to be
  * serial. `workers` unset leaves their number to the server's max_parallel_maintenance_workers.
  */
-export function parallelBuildSettings(
-  workers: number | undefined,
-  set: "SET" | "SET LOCAL",
-): string[] {
+function parallelBuildSettings(workers: number | undefined, set: "SET" | "SET LOCAL"): string[] {
   const count = workers === undefined ? undefined : Math.max(0, Math.trunc(workers));
   if (count === 0) return [`${set} max_parallel_maintenance_workers = 0`];
   const threshold = `${set} min_parallel_table_scan_size = 0`;
