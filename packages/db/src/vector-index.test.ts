@@ -210,20 +210,18 @@ describe.skipIf(!realPostgresUrl())(realPostgresSuite("HNSW builds and rebuilds"
   it("leaves a build's parallel workers to the server unless told, and lets the TOAST-heavy heap have them", async () => {
     real = await createRealTestDatabase("hnsw_build_setup");
     const { db } = real.database;
-    const setup = (settings: { buildWorkers?: number }, scope: "LOCAL" | "SESSION") =>
-      indexBuildSetup(db, settings, scope);
-    const byDefault = await setup({}, "LOCAL");
+    const byDefault = await indexBuildSetup(db, {}, "LOCAL");
     // Postgres plans no worker for a heap this small (the vectors are in TOAST) ...
     expect(byDefault).toContain("SET LOCAL min_parallel_table_scan_size = 0");
     // ... and the server's max_parallel_maintenance_workers says how many.
     expect(byDefault.filter((statement) => statement.includes("max_parallel"))).toEqual([]);
-    expect(await setup({ buildWorkers: 2 }, "SESSION")).toEqual(
+    expect(await indexBuildSetup(db, { buildWorkers: 2 }, "SESSION")).toEqual(
       expect.arrayContaining([
         "SET max_parallel_maintenance_workers = 2",
         "SET min_parallel_table_scan_size = 0",
       ]),
     );
-    const serial = await setup({ buildWorkers: 0 }, "LOCAL");
+    const serial = await indexBuildSetup(db, { buildWorkers: 0 }, "LOCAL");
     expect(serial).toContain("SET LOCAL max_parallel_maintenance_workers = 0");
     expect(serial.filter((statement) => statement.includes("min_parallel"))).toEqual([]);
   });

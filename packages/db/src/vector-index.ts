@@ -219,26 +219,20 @@ export async function indexBuildSetup(
     // glibc raise its trim threshold for this backend (the bench's 5,776 vectors on a fresh
     // connection: 6.6-7.9 CPU-s without, 3.4-4.0 with; docs/scaling.md). Real Postgres only:
     // PGlite served over the wire drops the connection on it, and its one heap is WASM's.
-    // (Parallel workers are fresh processes, without it.)
+    // (Parallel workers are fresh processes and do not get it.)
     statements.push(`SELECT length(repeat('x', ${HEAP_WARM_UP_BYTES}))`);
   }
-  if (postgresPool(db)) statements.push(...parallelBuildSettings(buildWorkers, set));
+  if (postgresPool(db)) {
+    // Unset, the server's max_parallel_maintenance_workers says how many workers (PGlite has
+    // none). Postgres plans them by the heap's size, and the vectors live in TOAST, so thousands
+    // of chunks (7.8 MB of heap for 5,776) look too small for any: unless the build is to be
+    // serial, the threshold goes to 0.
+    const workers = buildWorkers === undefined ? undefined : Math.max(0, Math.trunc(buildWorkers));
+    if (workers !== undefined)
+      statements.push(`${set} max_parallel_maintenance_workers = ${workers}`);
+    if (workers !== 0) statements.push(`${set} min_parallel_table_scan_size = 0`);
+  }
   return statements;
-}
-
-/**
- * The statements that size a build's parallel workers on Postgres (PGlite has none). Postgres
- * plans them by the heap's size, and the vectors live in TOAST, so thousands of chunks (7.8 MB
- * of heap for 5,776) look too small for any: the threshold goes to 0 unless the build is to be
- * serial. `workers` unset leaves their number to the server's max_parallel_maintenance_workers.
- */
-function parallelBuildSettings(workers: number | undefined, set: "SET" | "SET LOCAL"): string[] {
-  const count = workers === undefined ? undefined : Math.max(0, Math.trunc(workers));
-  if (count === 0) return [`${set} max_parallel_maintenance_workers = 0`];
-  const threshold = `${set} min_parallel_table_scan_size = 0`;
-  return count === undefined
-    ? [threshold]
-    : [`${set} max_parallel_maintenance_workers = ${count}`, threshold];
 }
 
 /** CREATE INDEX `target` (the name, led by IF NOT EXISTS or CONCURRENTLY) for one dimension. */
